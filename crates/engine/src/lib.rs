@@ -1,1 +1,22 @@
-//! placeholder
+//! The migration run, from validated settings to a loaded, keyed and analysed PostgreSQL schema.
+//!
+//! ```text
+//! settings -> introspect source -> name and filter (plan) -> prepare target (bare tables)
+//!   -> copy (workers over chunks: source encoder -> bounded channel -> COPY, one transaction each)
+//!   -> post-load (keys and indexes in parallel, set logged, foreign keys, identity, ANALYZE)
+//! ```
+//! Progress is reported as [`ProgressEvent`]s to one [`ProgressSink`]; the engine never prints.
+
+mod connect;
+mod copy;
+mod error;
+mod plan;
+mod postload;
+mod progress;
+mod run;
+mod source;
+
+pub use error::EngineError;
+pub use plan::{build_plan, MigrationPlan, TablePlan};
+pub use progress::{ProgressEvent, ProgressSink};
+pub use run::{migrate, MigrationSummary, TableSummary};

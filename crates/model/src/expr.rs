@@ -38,8 +38,12 @@ pub enum BinaryOp {
     Div,
     Mod,
     Concat,
+    /// Case-sensitive pattern match.
     Like,
     NotLike,
+    /// Pattern match that ignores case (SQLite's LIKE, MySQL's under a _ci collation).
+    ILike,
+    NotILike,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

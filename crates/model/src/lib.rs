@@ -14,6 +14,6 @@ pub mod types;
 
 pub use expr::{BinaryOp, Expr, Literal, UnaryOp};
 pub use finding::{Finding, FindingKind, Severity};
-pub use naming::{NameCollision, NamingError};
+pub use naming::{Folding, NameCollision, NamingError};
 pub use schema::*;
 pub use types::DataType;

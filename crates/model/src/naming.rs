@@ -71,13 +71,30 @@ pub fn fit_identifier(name: &str) -> String {
     format!("{}{}", &name[..cut], suffix)
 }
 
-/// The target name for a source name under the chosen folding.
-pub fn target_identifier(source: &str, snake: bool) -> String {
-    if snake {
-        fit_identifier(&snake_case(source))
-    } else {
-        fit_identifier(source)
+/// How source names are folded into target names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Folding {
+    /// `OrderItems` -> `order_items`.
+    Snake,
+    /// `OrderItems` -> `orderitems`.
+    Lower,
+    /// Kept as is (always quoted).
+    Preserve,
+}
+
+impl Folding {
+    pub fn fold(self, source: &str) -> String {
+        match self {
+            Folding::Snake => snake_case(source),
+            Folding::Lower => source.to_lowercase(),
+            Folding::Preserve => source.to_string(),
+        }
     }
+}
+
+/// The target name for a source name under the chosen folding.
+pub fn target_identifier(source: &str, folding: Folding) -> String {
+    fit_identifier(&folding.fold(source))
 }
 
 /// Two or more source objects that would share one target name.
@@ -142,12 +159,12 @@ impl Scope {
 /// collision when two source names map to one target name.
 ///
 /// Tables and indexes share PostgreSQL's relation namespace, so they are checked together.
-pub fn assign_target_names(schema: &mut Schema, snake: bool) -> Result<Vec<Finding>, NamingError> {
+pub fn assign_target_names(schema: &mut Schema, folding: Folding) -> Result<Vec<Finding>, NamingError> {
     let mut findings = Vec::new();
     let mut collisions = Vec::new();
     let mut relations = Scope::default();
     let mut note = |table: &str, column: Option<&str>, source: &str, target: &str, what: &str| {
-        let folded = if snake { snake_case(source) } else { source.to_string() };
+        let folded = folding.fold(source);
         if folded != target {
             let mut f = Finding::info(
                 FindingKind::NameShortened,
@@ -161,12 +178,12 @@ pub fn assign_target_names(schema: &mut Schema, snake: bool) -> Result<Vec<Findi
         }
     };
     for table in &mut schema.tables {
-        table.target_name = target_identifier(&table.name, snake);
+        table.target_name = target_identifier(&table.name, folding);
         note(&table.name, None, &table.name, &table.target_name, "table");
         relations.add(&table.target_name, &format!("table {}", table.name));
         let mut columns = Scope::default();
         for column in &mut table.columns {
-            column.target_name = target_identifier(&column.name, snake);
+            column.target_name = target_identifier(&column.name, folding);
             note(
                 &table.name,
                 Some(&column.name),
@@ -178,7 +195,7 @@ pub fn assign_target_names(schema: &mut Schema, snake: bool) -> Result<Vec<Findi
         }
         columns.collisions(&format!("table `{}`", table.name), &mut collisions);
         for index in &mut table.indexes {
-            index.target_name = target_identifier(&index.name, snake);
+            index.target_name = target_identifier(&index.name, folding);
             note(&table.name, None, &index.name, &index.target_name, "index");
             relations.add(&index.target_name, &format!("index {}", index.name));
         }
@@ -237,7 +254,7 @@ mod tests {
             tables: vec![t, Table::new("orders")],
             ..Schema::default()
         };
-        let err = assign_target_names(&mut schema, true).unwrap_err();
+        let err = assign_target_names(&mut schema, Folding::Snake).unwrap_err();
         let NamingError::Collisions(list) = &err;
         assert_eq!(list.len(), 2, "{err}");
         let text = err.to_string();

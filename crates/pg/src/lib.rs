@@ -1,1 +1,11 @@
-//! placeholder
+//! PostgreSQL target: connecting, rendering DDL from the neutral model, sending COPY streams,
+//! and the post-load steps (keys, indexes, foreign keys, identity, ANALYZE).
+//!
+//! DDL rendering is pure ([`ddl`]) so it can be snapshot-tested without a server; everything
+//! that talks to PostgreSQL is in [`target`].
+
+pub mod ddl;
+pub mod target;
+
+pub use ddl::quote_ident;
+pub use target::{connect, PgError};

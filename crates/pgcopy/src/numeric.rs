@@ -142,3 +142,62 @@ mod tests {
         assert!(parse("1e").is_err());
     }
 }
+
+/// Check that a decimal fits `numeric(precision, scale)` without PostgreSQL rounding it.
+///
+/// PostgreSQL rounds extra fractional digits silently when a value enters a column with a
+/// declared scale; barge refuses such a value instead, so nothing changes without a trace.
+pub fn check_typmod(text: &str, precision: u32, scale: u32) -> Result<(), String> {
+    let n = parse(text).map_err(|e| e.to_string())?;
+    if n.sign != POSITIVE && n.sign != NEGATIVE {
+        return Err(format!("cannot be stored in numeric({precision},{scale})"));
+    }
+    let Some(last) = n.digits.last() else {
+        return Ok(());
+    };
+    // Decimal places actually used by the value (ignoring trailing zeros).
+    let last_pos = i64::from(n.weight) - (n.digits.len() as i64 - 1);
+    if last_pos < 0 {
+        let mut places = -last_pos * 4;
+        let mut d = *last;
+        while d % 10 == 0 {
+            d /= 10;
+            places -= 1;
+        }
+        if places > i64::from(scale) {
+            return Err(format!(
+                "has {places} decimal places; numeric({precision},{scale}) would round it"
+            ));
+        }
+    }
+    if n.weight >= 0 {
+        let first = n.digits[0];
+        let first_len = if first >= 1000 { 4 } else if first >= 100 { 3 } else if first >= 10 { 2 } else { 1 };
+        let int_digits = i64::from(n.weight) * 4 + first_len;
+        if int_digits > i64::from(precision) - i64::from(scale) {
+            return Err(format!(
+                "has {int_digits} integer digits; numeric({precision},{scale}) holds {}",
+                precision - scale
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod typmod_tests {
+    use super::check_typmod;
+
+    #[test]
+    fn typmod() {
+        assert!(check_typmod("12.34", 4, 2).is_ok());
+        assert!(check_typmod("12.340000", 4, 2).is_ok());
+        assert!(check_typmod("12.345", 5, 2).is_err());
+        assert!(check_typmod("123.4", 4, 2).is_err());
+        assert!(check_typmod("99999999.99", 10, 2).is_ok());
+        assert!(check_typmod("0.001", 10, 2).is_err());
+        assert!(check_typmod("-0.5", 1, 1).is_ok());
+        assert!(check_typmod("1e3", 4, 0).is_ok());
+        assert!(check_typmod("1e4", 4, 0).is_err());
+    }
+}

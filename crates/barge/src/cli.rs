@@ -1,0 +1,79 @@
+//! Command-line flags. Nothing below the binary sees these types: they are turned into
+//! `barge_config::Overrides` and then one validated `Settings`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "barge",
+    version,
+    about = "Move a whole database (SQLite, MySQL, MariaDB, SQL Server) into PostgreSQL",
+    long_about = "Move a whole database into PostgreSQL: schema, data, keys, indexes, sequences.\n\nConfiguration is a pgferry-compatible TOML file, a MigratorXpress-style credentials file, or both."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print only errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the whole migration: schema, data, keys, indexes, foreign keys, identities.
+    Migrate(MigrateArgs),
+    /// Show what `migrate` would do, from the source alone: tables, type mappings, keys,
+    /// indexes and every finding. Does not connect to the target.
+    Plan(PlanArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConnectionArgs {
+    /// Credentials file (JSON, keys are auth ids).
+    #[arg(long = "auth", alias = "auth-file", alias = "auth_file", value_name = "FILE")]
+    pub auth: Option<PathBuf>,
+    /// Auth id of the source in the credentials file.
+    #[arg(long = "source_db_auth_id", alias = "source-db-auth-id", value_name = "ID")]
+    pub source_auth_id: Option<String>,
+    /// Auth id of the target in the credentials file.
+    #[arg(long = "target_db_auth_id", alias = "target-db-auth-id", value_name = "ID")]
+    pub target_auth_id: Option<String>,
+    /// Target PostgreSQL schema (overrides `schema` in the config).
+    #[arg(long = "target_schema_name", alias = "target-schema-name", value_name = "SCHEMA")]
+    pub target_schema: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// Configuration file (TOML). Optional when every connection comes from `--auth`.
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+    /// Number of parallel copy workers (overrides `workers`).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Rows per chunk of a large table (overrides `chunk_size`).
+    #[arg(long = "chunk_size", alias = "chunk-size")]
+    pub chunk_size: Option<u64>,
+    /// Print the summary as JSON on stdout instead of a table.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Configuration file (TOML). Optional when every connection comes from `--auth`.
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}

@@ -1,0 +1,108 @@
+//! The commands: settings first, then the engine, then output and an exit code.
+
+use crate::cli::{Cli, Command, ConnectionArgs, Format};
+use crate::exit;
+use crate::output::Output;
+use barge_config::{ConfigError, Overrides, Settings};
+use barge_engine::EngineError;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub fn run(cli: Cli) -> u8 {
+    let out = Arc::new(Output::new(cli.quiet));
+    match cli.command {
+        Command::Migrate(args) => {
+            let mut overrides = overrides(&args.connections);
+            overrides.workers = args.workers;
+            overrides.chunk_size = args.chunk_size;
+            let settings = match load(args.config.as_deref(), &overrides, &out) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            migrate(&settings, args.format, out)
+        }
+        Command::Plan(args) => {
+            let overrides = overrides(&args.connections);
+            let settings = match load(args.config.as_deref(), &overrides, &out) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            match barge_engine::build_plan(&settings) {
+                Ok(plan) => {
+                    out.plan(&plan, args.format);
+                    exit::SUCCESS
+                }
+                Err(e) => engine_failure(&out, &e),
+            }
+        }
+    }
+}
+
+fn overrides(c: &ConnectionArgs) -> Overrides {
+    Overrides {
+        auth_file: c.auth.clone(),
+        source_auth_id: c.source_auth_id.clone(),
+        target_auth_id: c.target_auth_id.clone(),
+        target_schema_name: c.target_schema.clone(),
+        ..Overrides::default()
+    }
+}
+
+fn load(config: Option<&Path>, overrides: &Overrides, out: &Output) -> Result<Settings, u8> {
+    barge_config::load(config, overrides).map_err(|e: ConfigError| {
+        out.error(&e.to_string(), None);
+        exit::CONFIG
+    })
+}
+
+fn engine_failure(out: &Output, e: &EngineError) -> u8 {
+    match e {
+        EngineError::Interrupted => {
+            out.error("the migration was interrupted; chunks already committed stay in PostgreSQL", None);
+            exit::INTERRUPTED
+        }
+        e if e.is_connection() => {
+            out.error(&e.to_string(), Some("check that the server is running and the connection settings are right"));
+            exit::CONNECTION
+        }
+        e => {
+            out.error(&e.to_string(), None);
+            exit::FAILED
+        }
+    }
+}
+
+fn migrate(settings: &Settings, format: Format, out: Arc<Output>) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            out.error(&format!("cannot start the async runtime: {e}"), None);
+            return exit::FAILED;
+        }
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    runtime.block_on(async {
+        {
+            let cancel = cancel.clone();
+            let out = out.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    out.warn("interrupt received: stopping after the chunks in flight (press Ctrl-C again to abort now)");
+                    cancel.store(true, Ordering::SeqCst);
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(i32::from(exit::INTERRUPTED));
+                    }
+                }
+            });
+        }
+        out.start(settings);
+        match barge_engine::migrate(settings, out.clone(), cancel).await {
+            Ok(summary) => {
+                out.summary(&summary, format);
+                exit::SUCCESS
+            }
+            Err(e) => engine_failure(&out, &e),
+        }
+    })
+}

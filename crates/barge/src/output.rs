@@ -1,0 +1,269 @@
+//! The only place that prints. Progress goes to stderr (bars on a terminal, plain lines
+//! otherwise), results to stdout, so `barge ... --format json | jq` stays clean.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use crate::cli::Format;
+use barge_config::Settings;
+use barge_engine::{MigrationPlan, MigrationSummary, ProgressEvent, ProgressSink};
+use barge_model::{Finding, Severity};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub struct Output {
+    quiet: bool,
+    tty: bool,
+    bars: MultiProgress,
+    tables: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Output {
+    pub fn new(quiet: bool) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let bars = if tty && !quiet {
+            MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8))
+        } else {
+            MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+        };
+        Output {
+            quiet,
+            tty,
+            bars,
+            tables: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        if self.tty {
+            let _ = self.bars.println(text);
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    pub fn error(&self, message: &str, hint: Option<&str>) {
+        let _ = self.bars.clear();
+        eprintln!("error: {message}");
+        if let Some(h) = hint {
+            eprintln!("hint: {h}");
+        }
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.line(&format!("warning: {message}"));
+    }
+
+    pub fn start(&self, settings: &Settings) {
+        self.line(&format!(
+            "barge {}: {} -> {} (schema `{}`)",
+            env!("CARGO_PKG_VERSION"),
+            settings.source.connection.redacted(),
+            settings.target.connection.redacted(),
+            settings.schema
+        ));
+    }
+
+    fn finding_line(f: &Finding) -> String {
+        let level = match f.severity {
+            Severity::Info => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        let mut place = String::new();
+        if let Some(t) = &f.table {
+            place.push_str(&format!("table `{t}`"));
+            if let Some(c) = &f.column {
+                place.push_str(&format!(", column `{c}`"));
+            }
+            place.push_str(": ");
+        }
+        let mut s = format!("{level}: {place}{}", f.message);
+        if let Some(h) = &f.hint {
+            s.push_str(&format!("\n  hint: {h}"));
+        }
+        s
+    }
+
+    pub fn plan(&self, plan: &MigrationPlan, format: Format) {
+        if format == Format::Json {
+            match serde_json::to_string_pretty(plan) {
+                Ok(s) => println!("{s}"),
+                Err(e) => self.error(&format!("cannot render the plan as JSON: {e}"), None),
+            }
+            return;
+        }
+        println!("source: {}", plan.source);
+        println!("target: {} (schema `{}`)", plan.target, plan.target_schema);
+        println!();
+        for (t, tp) in plan.schema.tables.iter().zip(&plan.tables) {
+            println!(
+                "table `{}` -> `{}`  ({} rows, {} chunk{})",
+                t.name,
+                t.target_name,
+                tp.rows,
+                tp.chunk_count,
+                if tp.chunk_count == 1 { "" } else { "s" }
+            );
+            for c in &t.columns {
+                let mut extra = Vec::new();
+                if !c.nullable {
+                    extra.push("not null".to_string());
+                }
+                if c.identity {
+                    extra.push("identity".to_string());
+                }
+                if let Some(d) = &c.default {
+                    extra.push(format!("default {}", barge_pg_default(d, c, t)));
+                }
+                println!(
+                    "    {:<28} {:<20} -> {:<24} {}",
+                    c.name,
+                    c.source_type,
+                    barge_engine_type(&c.data_type),
+                    extra.join(", ")
+                );
+            }
+            if let Some(pk) = &t.primary_key {
+                println!("    primary key ({})", pk.columns.join(", "));
+            }
+            for u in &t.unique_keys {
+                println!("    unique ({})", u.columns.join(", "));
+            }
+            for i in &t.indexes {
+                println!("    index `{}`", i.target_name);
+            }
+            for fk in &t.foreign_keys {
+                println!(
+                    "    foreign key ({}) references `{}` ({})",
+                    fk.columns.join(", "),
+                    fk.ref_table,
+                    fk.ref_columns.join(", ")
+                );
+            }
+            let identities: Vec<&str> = t.columns.iter().filter(|c| c.identity).map(|c| c.target_name.as_str()).collect();
+            if !identities.is_empty() {
+                println!("    sequence: identity on {} restarted past the loaded maximum", identities.join(", "));
+            }
+        }
+        if !plan.schema.views.is_empty() || !plan.schema.triggers.is_empty() {
+            println!();
+            println!("objects not migrated (recreate them yourself):");
+            for v in &plan.schema.views {
+                println!("    view `{}`", v.name);
+            }
+            for t in &plan.schema.triggers {
+                println!("    trigger `{}` on `{}`", t.name, t.table.as_deref().unwrap_or(""));
+            }
+        }
+        println!();
+        if plan.findings.is_empty() {
+            println!("no findings");
+        } else {
+            println!("findings ({}):", plan.findings.len());
+            for f in &plan.findings {
+                println!("{}", Self::finding_line(f));
+            }
+        }
+    }
+
+    pub fn summary(&self, s: &MigrationSummary, format: Format) {
+        let _ = self.bars.clear();
+        if format == Format::Json {
+            match serde_json::to_string_pretty(s) {
+                Ok(j) => println!("{j}"),
+                Err(e) => self.error(&format!("cannot render the summary as JSON: {e}"), None),
+            }
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        for f in s.findings.iter().filter(|f| f.severity >= Severity::Warning) {
+            eprintln!("{}", Self::finding_line(f));
+        }
+        println!();
+        println!("{:<32} {:>12} {:>9} {:>12}", "table", "rows", "seconds", "rows/s");
+        let mut total_rows = 0;
+        for t in &s.tables {
+            total_rows += t.rows;
+            let rate = if t.seconds > 0.0 { t.rows as f64 / t.seconds } else { 0.0 };
+            println!("{:<32} {:>12} {:>9.2} {:>12.0}", t.target_name, t.rows, t.seconds, rate);
+        }
+        println!(
+            "{:<32} {:>12} {:>9.2} {:>12.0}",
+            "total (with keys and indexes)",
+            total_rows,
+            s.seconds,
+            if s.seconds > 0.0 { total_rows as f64 / s.seconds } else { 0.0 }
+        );
+        if s.rejected_values > 0 {
+            if let Some(p) = &s.reject_file {
+                println!("{} value(s) loaded as NULL; see the reject report {}", s.rejected_values, p.display());
+            }
+        }
+        let warnings = s.findings.iter().filter(|f| f.severity >= Severity::Warning).count();
+        if warnings > 0 {
+            println!("{warnings} warning(s): see above, or run `barge plan` for the full list");
+        }
+    }
+}
+
+fn barge_engine_type(t: &barge_model::DataType) -> String {
+    barge_pg::ddl::render_type(t)
+}
+
+fn barge_pg_default(d: &barge_model::DefaultValue, c: &barge_model::Column, t: &barge_model::Table) -> String {
+    barge_pg::ddl::render_default(d, c, t)
+}
+
+impl ProgressSink for Output {
+    fn event(&self, event: ProgressEvent) {
+        if self.quiet {
+            return;
+        }
+        match event {
+            ProgressEvent::Phase(p) => self.line(&format!("{p} ...")),
+            ProgressEvent::TableStarted { table, rows } => {
+                if self.tty {
+                    let bar = self.bars.add(ProgressBar::new(rows));
+                    bar.set_style(
+                        ProgressStyle::with_template("{prefix:<28} {bar:30} {pos:>10}/{len:<10} {per_sec:>12} eta {eta}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    bar.set_prefix(table.clone());
+                    bar.enable_steady_tick(Duration::from_millis(250));
+                    if let Ok(mut t) = self.tables.lock() {
+                        t.insert(table, bar);
+                    }
+                } else {
+                    self.line(&format!("copy `{table}`: started ({rows} rows)"));
+                }
+            }
+            ProgressEvent::Rows { table, rows } => {
+                if let Ok(t) = self.tables.lock() {
+                    if let Some(b) = t.get(&table) {
+                        b.inc(rows);
+                    }
+                }
+            }
+            ProgressEvent::TableDone { table, rows, seconds } => {
+                let bar = self.tables.lock().ok().and_then(|mut t| t.remove(&table));
+                if let Some(b) = bar {
+                    b.finish_and_clear();
+                    self.bars.remove(&b);
+                }
+                let rate = if seconds > 0.0 { rows as f64 / seconds } else { 0.0 };
+                self.line(&format!("copy `{table}`: {rows} rows in {seconds:.2} s ({rate:.0} rows/s)"));
+            }
+            ProgressEvent::Step { .. } => {}
+            ProgressEvent::Rejected { table, column } => {
+                self.line(&format!("warning: table `{table}`, column `{column}`: invalid value loaded as NULL (see the reject report)"));
+            }
+        }
+    }
+}

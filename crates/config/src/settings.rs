@@ -1,0 +1,402 @@
+//! The validated settings every later stage reads, and their option types.
+//!
+//! Every choice is a Rust enum, so a misspelt value fails while the TOML is read (with its line
+//! and column) and code below never compares strings. Spellings are pgferry's.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection::{Connection, DatabaseKind, SourceKind};
+use crate::filter::FilterMode;
+
+macro_rules! keyword_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant, )+
+        }
+
+        impl $name {
+            /// The spelling used in TOML.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+keyword_enum! {
+    /// What to do when the target schema already exists (`on_schema_exists`).
+    pub enum OnSchemaExists {
+        /// Stop before touching anything (default).
+        Error = "error",
+        /// `DROP SCHEMA ... CASCADE`, then create it again.
+        Recreate = "recreate",
+        /// Use the existing schema, which must be empty.
+        Use = "use",
+    }
+}
+
+keyword_enum! {
+    /// Source read consistency (`source_snapshot_mode`).
+    pub enum SnapshotMode {
+        /// Each table read on its own connection (default).
+        None = "none",
+        /// All tables read in one read-only transaction (MySQL, MariaDB, MSSQL).
+        SingleTx = "single_tx",
+    }
+}
+
+keyword_enum! {
+    /// How source identifiers become PostgreSQL names (`identifier_case`, or the older
+    /// `snake_case_identifiers`).
+    pub enum IdentifierCase {
+        /// `OrderItems` -> `order_items` (default).
+        Snake = "snake",
+        /// `OrderItems` -> `orderitems`.
+        Lower = "lower",
+        /// `OrderItems` stays `OrderItems` (always quoted).
+        Preserve = "preserve",
+    }
+}
+
+keyword_enum! {
+    /// What orphan cleanup does before foreign keys are created (`clean_orphans_mode`).
+    pub enum CleanOrphansMode {
+        /// Delete or null the orphaned rows (default).
+        Apply = "apply",
+        /// Only report them, then stop before creating foreign keys.
+        Report = "report",
+    }
+}
+
+keyword_enum! {
+    /// Post-load validation (`validation`).
+    pub enum Validation {
+        None = "none",
+        RowCount = "row_count",
+        SampledHash = "sampled_hash",
+    }
+}
+
+keyword_enum! {
+    /// What to do with a source value that cannot be converted (`on_invalid_value`).
+    pub enum InvalidValuePolicy {
+        /// Stop the migration and name table, column and row (default).
+        Error = "error",
+        /// Load NULL and record the value in the reject file.
+        Null = "null",
+    }
+}
+
+keyword_enum! {
+    /// What to do with NUL bytes in text, which PostgreSQL rejects (`nul_byte_mode`).
+    pub enum NulByteMode {
+        /// Stop and name the value (default).
+        Error = "error",
+        /// Remove the NUL bytes.
+        Strip = "strip",
+        /// Replace each NUL byte with U+FFFD.
+        Replace = "replace",
+    }
+}
+
+keyword_enum! {
+    /// MySQL `ENUM` columns (`type_mapping.enum_mode`).
+    pub enum EnumMode {
+        Text = "text",
+        Check = "check",
+        Native = "native",
+    }
+}
+
+keyword_enum! {
+    /// MySQL `SET` columns (`type_mapping.set_mode`).
+    pub enum SetMode {
+        Text = "text",
+        TextArray = "text_array",
+        TextArrayCheck = "text_array_check",
+    }
+}
+
+keyword_enum! {
+    /// MySQL `BIT(n)` columns (`type_mapping.bit_mode`).
+    pub enum BitMode {
+        Bytea = "bytea",
+        Bit = "bit",
+        Varbit = "varbit",
+    }
+}
+
+keyword_enum! {
+    /// Byte order of `BINARY(16)` UUIDs (`type_mapping.binary16_uuid_mode`).
+    pub enum Binary16UuidMode {
+        Rfc4122 = "rfc4122",
+        MysqlUuidToBinSwap = "mysql_uuid_to_bin_swap",
+    }
+}
+
+keyword_enum! {
+    /// MySQL `TIME` columns (`type_mapping.time_mode`).
+    pub enum TimeMode {
+        Text = "text",
+        Time = "time",
+        Interval = "interval",
+    }
+}
+
+keyword_enum! {
+    /// MySQL zero dates such as `0000-00-00` (`type_mapping.zero_date_mode`).
+    pub enum ZeroDateMode {
+        Null = "null",
+        Error = "error",
+    }
+}
+
+keyword_enum! {
+    /// Spatial columns when PostGIS is not used (`type_mapping.spatial_mode`).
+    pub enum SpatialMode {
+        Off = "off",
+        WkbBytea = "wkb_bytea",
+        WktText = "wkt_text",
+    }
+}
+
+keyword_enum! {
+    /// Collation mapping for MySQL-family text columns (`type_mapping.collation_mode`).
+    pub enum CollationMode {
+        None = "none",
+        Auto = "auto",
+    }
+}
+
+/// Type mapping choices (`[type_mapping]`). Defaults are pgferry's; see
+/// [`TypeMapping::defaults_for`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeMapping {
+    pub unknown_as_text: bool,
+    pub json_as_jsonb: bool,
+    pub datetime_as_timestamptz: bool,
+    pub sanitize_json_null_bytes: bool,
+    // MySQL and MariaDB only.
+    pub tinyint1_as_boolean: bool,
+    pub binary16_as_uuid: bool,
+    pub binary16_uuid_mode: Binary16UuidMode,
+    pub string_uuid_as_uuid: bool,
+    pub varchar_as_text: bool,
+    pub widen_unsigned_integers: bool,
+    pub enum_mode: EnumMode,
+    pub set_mode: SetMode,
+    pub bit_mode: BitMode,
+    pub time_mode: TimeMode,
+    pub zero_date_mode: ZeroDateMode,
+    pub collation_mode: CollationMode,
+    pub collation_map: BTreeMap<String, String>,
+    pub ci_as_citext: bool,
+    // MySQL family and MSSQL.
+    pub spatial_mode: SpatialMode,
+    // MSSQL only.
+    pub nvarchar_as_text: bool,
+    pub money_as_numeric: bool,
+    pub xml_as_text: bool,
+}
+
+impl TypeMapping {
+    /// pgferry's defaults; only `enum_mode` depends on the source (`check` for MySQL and
+    /// MariaDB, `text` otherwise).
+    pub fn defaults_for(kind: SourceKind) -> Self {
+        Self {
+            unknown_as_text: false,
+            json_as_jsonb: true,
+            datetime_as_timestamptz: false,
+            sanitize_json_null_bytes: true,
+            tinyint1_as_boolean: false,
+            binary16_as_uuid: false,
+            binary16_uuid_mode: Binary16UuidMode::Rfc4122,
+            string_uuid_as_uuid: false,
+            varchar_as_text: false,
+            widen_unsigned_integers: true,
+            enum_mode: if kind.is_mysql_family() {
+                EnumMode::Check
+            } else {
+                EnumMode::Text
+            },
+            set_mode: SetMode::Text,
+            bit_mode: BitMode::Bytea,
+            time_mode: TimeMode::Time,
+            zero_date_mode: ZeroDateMode::Null,
+            collation_mode: CollationMode::None,
+            collation_map: BTreeMap::new(),
+            ci_as_citext: false,
+            spatial_mode: SpatialMode::Off,
+            nvarchar_as_text: false,
+            money_as_numeric: true,
+            xml_as_text: false,
+        }
+    }
+}
+
+/// SQL files run at fixed points of a migration (`[hooks]`), absolute paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hooks {
+    /// After tables are created, before data is copied.
+    pub before_data: Vec<PathBuf>,
+    /// After data is copied, before constraints.
+    pub after_data: Vec<PathBuf>,
+    /// After primary keys and indexes, before foreign keys.
+    pub before_fk: Vec<PathBuf>,
+    /// At the very end.
+    pub after_all: Vec<PathBuf>,
+}
+
+/// `[postgis]` (MySQL sources only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PostGis {
+    pub enabled: bool,
+    pub create_extension: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSettings {
+    pub kind: SourceKind,
+    pub connection: Connection,
+    /// The auth id the connection came from, if any.
+    pub auth_id: Option<String>,
+    /// Connection character set; `Some("utf8mb4")` by default for MySQL and MariaDB, `None`
+    /// for other sources.
+    pub charset: Option<String>,
+    /// Schema to read; `Some("dbo")` by default for MSSQL, `None` for other sources.
+    pub source_schema: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSettings {
+    /// Always a PostgreSQL connection.
+    pub connection: Connection,
+    pub auth_id: Option<String>,
+}
+
+/// The database barge records its runs in (`[tracking]` or the command line's migration
+/// database auth id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingSettings {
+    /// [`DatabaseKind::Postgres`] or [`DatabaseKind::Sqlite`].
+    pub kind: DatabaseKind,
+    pub connection: Connection,
+    pub auth_id: Option<String>,
+}
+
+/// One migration's validated settings. `Debug` is safe to log: it never shows a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The TOML file, absolute; `None` when everything came from the command line.
+    pub config_file: Option<PathBuf>,
+    /// Folder of the config file (or the working directory): relative paths resolve here.
+    pub base_dir: PathBuf,
+    /// The credentials file, absolute, when one is configured.
+    pub auth_file: Option<PathBuf>,
+
+    pub source: SourceSettings,
+    pub target: TargetSettings,
+    pub tracking: Option<TrackingSettings>,
+
+    /// Target PostgreSQL schema.
+    pub schema: String,
+    pub on_schema_exists: OnSchemaExists,
+    pub schema_only: bool,
+    pub data_only: bool,
+    pub truncate_before_copy: bool,
+    pub source_snapshot_mode: SnapshotMode,
+    pub identifier_case: IdentifierCase,
+    pub unlogged_tables: bool,
+    pub preserve_defaults: bool,
+    pub add_unsigned_checks: bool,
+    pub clean_orphans: bool,
+    pub clean_orphans_mode: CleanOrphansMode,
+    /// Abort orphan cleanup above this many rows; `None` means no cap (TOML `0`).
+    pub clean_orphans_max_rows: Option<u64>,
+    pub replicate_on_update_current_timestamp: bool,
+    /// Parallel copy workers, at least 1.
+    pub workers: usize,
+    /// Parallel index builds, at least 1.
+    pub index_workers: usize,
+    /// Rows (key-range width) per copy chunk, at least 1.
+    pub chunk_size: u64,
+    pub copy_risk_analysis: bool,
+    pub resume: bool,
+    pub validation: Validation,
+
+    pub table_filter_mode: FilterMode,
+    pub include_tables: Vec<String>,
+    pub exclude_tables: Vec<String>,
+    pub column_filter_mode: FilterMode,
+    /// `Column` (any table) or `Table.Column` entries.
+    pub exclude_columns: Vec<String>,
+
+    pub type_mapping: TypeMapping,
+    pub postgis: PostGis,
+    pub hooks: Hooks,
+
+    pub on_invalid_value: InvalidValuePolicy,
+    /// Where rejected values are recorded (JSON lines), absolute.
+    pub reject_file: PathBuf,
+    pub nul_byte_mode: NulByteMode,
+}
+
+impl Settings {
+    /// Whether source table `name` is migrated: listed in `include_tables` (or that list is
+    /// empty) and not listed in `exclude_tables`.
+    pub fn table_selected(&self, name: &str) -> bool {
+        let mode = self.table_filter_mode;
+        let included = self.include_tables.is_empty()
+            || self.include_tables.iter().any(|p| mode.matches(p, name));
+        included && !self.exclude_tables.iter().any(|p| mode.matches(p, name))
+    }
+
+    /// Whether column `column` of source table `table` is left out by `exclude_columns`.
+    pub fn column_excluded(&self, table: &str, column: &str) -> bool {
+        let mode = self.column_filter_mode;
+        self.exclude_columns
+            .iter()
+            .any(|entry| match entry.split_once('.') {
+                Some((t, c)) => mode.matches(t, table) && mode.matches(c, column),
+                None => mode.matches(entry, column),
+            })
+    }
+
+    /// `include_tables` and `exclude_tables` entries that match none of `source_tables`,
+    /// as `(key, entry)`. A filter that matches nothing is almost always a typo, so callers
+    /// should refuse to run (pgferry does).
+    pub fn unmatched_table_filters<'a>(
+        &'a self,
+        source_tables: &[&str],
+    ) -> Vec<(&'static str, &'a str)> {
+        let mode = self.table_filter_mode;
+        let lists = [
+            ("include_tables", &self.include_tables),
+            ("exclude_tables", &self.exclude_tables),
+        ];
+        lists
+            .into_iter()
+            .flat_map(|(key, entries)| entries.iter().map(move |e| (key, e.as_str())))
+            .filter(|(_, entry)| !source_tables.iter().any(|t| mode.matches(entry, t)))
+            .collect()
+    }
+}

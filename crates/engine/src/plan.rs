@@ -1,0 +1,157 @@
+//! What a run will do, computed from the source alone: the filtered, renamed schema, the DDL,
+//! the chunk plan, and every finding. `barge plan` prints it; `migrate` executes it.
+
+use crate::connect::pg_config;
+use crate::source::Source;
+use crate::EngineError;
+use barge_config::{IdentifierCase, Settings};
+use barge_model::naming::{assign_target_names, Folding};
+use barge_model::{Finding, FindingKind, IndexPart, Schema};
+use barge_source_sqlite::ChunkRange;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TablePlan {
+    pub source_name: String,
+    pub target_name: String,
+    pub rows: u64,
+    /// Rowid (or key) ranges the copy is split into; one range means one stream.
+    #[serde(skip)]
+    pub chunks: Vec<ChunkRange>,
+    pub chunk_count: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationPlan {
+    pub source: String,
+    pub target: String,
+    pub target_schema: String,
+    pub schema: Schema,
+    pub tables: Vec<TablePlan>,
+    /// Every statement that creates objects, in execution order.
+    pub ddl: Vec<String>,
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub(crate) source_handle: Option<Source>,
+}
+
+fn folding(case: IdentifierCase) -> Folding {
+    match case {
+        IdentifierCase::Snake => Folding::Snake,
+        IdentifierCase::Lower => Folding::Lower,
+        IdentifierCase::Preserve => Folding::Preserve,
+    }
+}
+
+/// Remove what the settings exclude, recording each removal that changes the result.
+fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Finding>) {
+    let names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    for (key, entry) in settings.unmatched_table_filters(&name_refs) {
+        findings.push(Finding::warning(
+            FindingKind::OptionIgnored,
+            format!("`{key}` entry `{entry}` matches no source table"),
+        ));
+    }
+    schema.tables.retain(|t| {
+        let keep = settings.table_selected(&t.name);
+        if !keep {
+            findings.push(
+                Finding::info(FindingKind::TableExcluded, "table is excluded by the table filters")
+                    .on_table(&t.name),
+            );
+        }
+        keep
+    });
+    let kept: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
+    for table in &mut schema.tables {
+        let excluded: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| settings.column_excluded(&table.name, &c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        if !excluded.is_empty() {
+            let uses = |cols: &[String]| cols.iter().any(|c| excluded.contains(c));
+            table.columns.retain(|c| !excluded.contains(&c.name));
+            for c in &excluded {
+                findings.push(
+                    Finding::info(FindingKind::TableExcluded, "column is excluded by `exclude_columns`")
+                        .on_table(&table.name)
+                        .on_column(c),
+                );
+            }
+            if table.primary_key.as_ref().is_some_and(|k| uses(&k.columns)) {
+                table.primary_key = None;
+                findings.push(
+                    Finding::warning(FindingKind::IndexSkipped, "primary key uses an excluded column and is not created")
+                        .on_table(&table.name),
+                );
+            }
+            table.unique_keys.retain(|k| !uses(&k.columns));
+            table.indexes.retain(|i| {
+                let cols: Vec<String> = i
+                    .parts
+                    .iter()
+                    .flat_map(|p| match p {
+                        IndexPart::Column { name, .. } => vec![name.clone()],
+                        IndexPart::Expr { expr, .. } => expr.columns().into_iter().map(String::from).collect(),
+                    })
+                    .chain(i.predicate.iter().flat_map(|p| p.columns().into_iter().map(String::from)))
+                    .collect();
+                !uses(&cols)
+            });
+            table.foreign_keys.retain(|fk| !uses(&fk.columns));
+        }
+        let table_name = table.name.clone();
+        table.foreign_keys.retain(|fk| {
+            let keep = kept.contains(&fk.ref_table);
+            if !keep {
+                findings.push(
+                    Finding::warning(
+                        FindingKind::ForeignKeySkipped,
+                        format!("foreign key to `{}` is not created: that table is not migrated", fk.ref_table),
+                    )
+                    .on_table(&table_name),
+                );
+            }
+            keep
+        });
+    }
+}
+
+/// Read the source and work out everything the run will do, without touching the target.
+pub fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineError> {
+    let source = Source::open(settings)?;
+    let mut schema = source.introspect(settings)?;
+    let mut findings = std::mem::take(&mut schema.findings);
+    apply_filters(settings, &mut schema, &mut findings);
+    findings.extend(assign_target_names(&mut schema, folding(settings.identifier_case))?);
+    let mut tables = Vec::new();
+    for t in &schema.tables {
+        let chunks = match &source {
+            Source::Sqlite(s) => s.plan_chunks(t, settings.chunk_size)?,
+        };
+        tables.push(TablePlan {
+            source_name: t.name.clone(),
+            target_name: t.target_name.clone(),
+            rows: t.row_count.unwrap_or(0),
+            chunk_count: chunks.len(),
+            chunks,
+        });
+    }
+    let ddl = barge_pg::ddl::schema_script(&settings.schema, &schema, settings.unlogged_tables);
+    let target = pg_config(&settings.target.connection)
+        .map(|c| barge_pg::target::describe(&c))
+        .unwrap_or_else(|_| settings.target.connection.redacted());
+    Ok(MigrationPlan {
+        source: source.describe(),
+        target,
+        target_schema: settings.schema.clone(),
+        schema,
+        tables,
+        ddl,
+        findings,
+        source_handle: Some(source),
+    })
+}

@@ -1,0 +1,30 @@
+//! Progress events: the one channel through which a run reports what it does.
+
+/// Something that happened in a run, for the terminal, logs or a tracking store.
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    /// A phase begins: `schema`, `copy`, `keys and indexes`, `foreign keys`, ...
+    Phase(&'static str),
+    /// A table's copy starts; `rows` is the source's count.
+    TableStarted { table: String, rows: u64 },
+    /// More rows of a table are in PostgreSQL (or in flight to it).
+    Rows { table: String, rows: u64 },
+    /// A table's copy finished.
+    TableDone { table: String, rows: u64, seconds: f64 },
+    /// A post-load step finished.
+    Step { what: String, seconds: f64 },
+    /// A value was loaded as NULL under `on_invalid_value = "null"`.
+    Rejected { table: String, column: String },
+}
+
+/// Receives progress events; implementations must be cheap, they are called from workers.
+pub trait ProgressSink: Send + Sync {
+    fn event(&self, event: ProgressEvent);
+}
+
+/// A sink that drops everything (tests, `--quiet` without a tracking store).
+pub struct NoProgress;
+
+impl ProgressSink for NoProgress {
+    fn event(&self, _event: ProgressEvent) {}
+}

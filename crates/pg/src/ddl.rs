@@ -1,0 +1,342 @@
+//! SQL text for the target, rendered from the neutral model. Every identifier is quoted.
+
+use barge_model::expr::Function;
+use barge_model::{
+    BinaryOp, Column, DataType, DefaultValue, Expr, FkAction, ForeignKey, Index, IndexPart, Key,
+    Literal, Schema, Table, UnaryOp,
+};
+
+/// Quote an identifier for PostgreSQL, always.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quote a string literal (standard_conforming_strings, on by default since 9.1).
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// `"schema"."table"`.
+pub fn qualified(schema: &str, table: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(table))
+}
+
+pub fn render_type(t: &DataType) -> String {
+    let precision = |p: &Option<u8>| p.map(|p| format!("({p})")).unwrap_or_default();
+    match t {
+        DataType::Bool => "boolean".into(),
+        DataType::Int2 => "smallint".into(),
+        DataType::Int4 => "integer".into(),
+        DataType::Int8 => "bigint".into(),
+        DataType::Float4 => "real".into(),
+        DataType::Float8 => "double precision".into(),
+        DataType::Numeric {
+            precision: Some(p),
+            scale,
+        } => format!("numeric({p},{})", scale.unwrap_or(0)),
+        DataType::Numeric { .. } => "numeric".into(),
+        DataType::Text => "text".into(),
+        DataType::Varchar(n) => format!("varchar({n})"),
+        DataType::Char(n) => format!("char({n})"),
+        DataType::Bytea => "bytea".into(),
+        DataType::Date => "date".into(),
+        DataType::Time(p) => format!("time{}", precision(p)),
+        DataType::Timestamp(p) => format!("timestamp{}", precision(p)),
+        DataType::Timestamptz(p) => format!("timestamptz{}", precision(p)),
+        DataType::Json => "json".into(),
+        DataType::Jsonb => "jsonb".into(),
+        DataType::Uuid => "uuid".into(),
+    }
+}
+
+fn render_literal(l: &Literal) -> String {
+    match l {
+        Literal::Null => "NULL".into(),
+        Literal::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+        Literal::Integer(i) | Literal::Decimal(i) => {
+            if i.starts_with('-') {
+                format!("({i})")
+            } else {
+                i.clone()
+            }
+        }
+        Literal::Text(t) => quote_literal(t),
+        Literal::Bytes(b) => format!(
+            "'\\x{}'::bytea",
+            b.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+    }
+}
+
+fn function_name(f: Function) -> &'static str {
+    match f {
+        Function::Lower => "lower",
+        Function::Upper => "upper",
+        Function::Length => "length",
+        Function::Abs => "abs",
+        Function::Coalesce => "coalesce",
+        Function::Trim => "btrim",
+        Function::Ltrim => "ltrim",
+        Function::Rtrim => "rtrim",
+        Function::Round => "round",
+        Function::Substr => "substr",
+    }
+}
+
+fn binary_op(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Eq => "=",
+        BinaryOp::NotEq => "<>",
+        BinaryOp::Lt => "<",
+        BinaryOp::LtEq => "<=",
+        BinaryOp::Gt => ">",
+        BinaryOp::GtEq => ">=",
+        BinaryOp::And => "AND",
+        BinaryOp::Or => "OR",
+        BinaryOp::Add => "+",
+        BinaryOp::Sub => "-",
+        BinaryOp::Mul => "*",
+        BinaryOp::Div => "/",
+        BinaryOp::Mod => "%",
+        BinaryOp::Concat => "||",
+        BinaryOp::Like => "LIKE",
+        BinaryOp::NotLike => "NOT LIKE",
+        BinaryOp::ILike => "ILIKE",
+        BinaryOp::NotILike => "NOT ILIKE",
+    }
+}
+
+/// Render an expression over `table`'s columns (source names become quoted target names).
+/// Every sub-expression is parenthesised, so precedence never differs between dialects.
+pub fn render_expr(e: &Expr, table: &Table) -> String {
+    match e {
+        Expr::Column(c) => quote_ident(table.target_column(c)),
+        Expr::Literal(l) => render_literal(l),
+        Expr::Unary(op, inner) => {
+            let x = render_expr(inner, table);
+            match op {
+                UnaryOp::Not => format!("(NOT {x})"),
+                UnaryOp::Neg => format!("(- {x})"),
+                UnaryOp::IsNull => format!("({x} IS NULL)"),
+                UnaryOp::IsNotNull => format!("({x} IS NOT NULL)"),
+            }
+        }
+        Expr::Binary(op, l, r) => format!(
+            "({} {} {})",
+            render_expr(l, table),
+            binary_op(*op),
+            render_expr(r, table)
+        ),
+        Expr::Function(f, args) => format!(
+            "{}({})",
+            function_name(*f),
+            args.iter()
+                .map(|a| render_expr(a, table))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => format!(
+            "({} {}IN ({}))",
+            render_expr(expr, table),
+            if *negated { "NOT " } else { "" },
+            list.iter()
+                .map(|a| render_expr(a, table))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => format!(
+            "({} {}BETWEEN {} AND {})",
+            render_expr(expr, table),
+            if *negated { "NOT " } else { "" },
+            render_expr(low, table),
+            render_expr(high, table)
+        ),
+    }
+}
+
+/// A default's SQL. `CURRENT_TIMESTAMP`-like defaults on columns without time zone use UTC,
+/// as the sources that produce them (SQLite, MySQL sessions barge opens) do.
+pub fn render_default(d: &DefaultValue, column: &Column, table: &Table) -> String {
+    let utc_now = "(now() AT TIME ZONE 'UTC')";
+    match d {
+        DefaultValue::Literal(l) => render_literal(l),
+        DefaultValue::CurrentTimestamp => match column.data_type {
+            DataType::Timestamptz(_) => "CURRENT_TIMESTAMP".into(),
+            _ => utc_now.into(),
+        },
+        DefaultValue::CurrentDate => format!("({utc_now}::date)"),
+        DefaultValue::CurrentTime => format!("({utc_now}::time)"),
+        DefaultValue::Expr(e) => render_expr(e, table),
+    }
+}
+
+fn column_sql(c: &Column, table: &Table) -> String {
+    let mut s = format!("{} {}", quote_ident(&c.target_name), render_type(&c.data_type));
+    if c.identity && c.data_type.is_integer() {
+        s.push_str(" GENERATED BY DEFAULT AS IDENTITY");
+    } else if let Some(d) = &c.default {
+        s.push_str(" DEFAULT ");
+        s.push_str(&render_default(d, c, table));
+    }
+    if !c.nullable {
+        s.push_str(" NOT NULL");
+    }
+    s
+}
+
+/// `CREATE [UNLOGGED] TABLE` with columns, types, defaults, NOT NULL and identity; keys come
+/// after the load.
+pub fn create_table(schema: &str, table: &Table, unlogged: bool) -> String {
+    let cols: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("    {}", column_sql(c, table)))
+        .collect();
+    format!(
+        "CREATE {}TABLE {} (\n{}\n)",
+        if unlogged { "UNLOGGED " } else { "" },
+        qualified(schema, &table.target_name),
+        cols.join(",\n")
+    )
+}
+
+fn column_list(table: &Table, columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| quote_ident(table.target_column(c)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn add_primary_key(schema: &str, table: &Table, key: &Key) -> String {
+    format!(
+        "ALTER TABLE {} ADD PRIMARY KEY ({})",
+        qualified(schema, &table.target_name),
+        column_list(table, &key.columns)
+    )
+}
+
+pub fn add_unique(schema: &str, table: &Table, key: &Key) -> String {
+    format!(
+        "ALTER TABLE {} ADD UNIQUE ({})",
+        qualified(schema, &table.target_name),
+        column_list(table, &key.columns)
+    )
+}
+
+pub fn create_index(schema: &str, table: &Table, index: &Index) -> String {
+    let parts: Vec<String> = index
+        .parts
+        .iter()
+        .map(|p| match p {
+            IndexPart::Column { name, descending } => format!(
+                "{}{}",
+                quote_ident(table.target_column(name)),
+                if *descending { " DESC" } else { "" }
+            ),
+            IndexPart::Expr { expr, descending } => format!(
+                "({}){}",
+                render_expr(expr, table),
+                if *descending { " DESC" } else { "" }
+            ),
+        })
+        .collect();
+    let mut sql = format!(
+        "CREATE {}INDEX {} ON {} ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        quote_ident(&index.target_name),
+        qualified(schema, &table.target_name),
+        parts.join(", ")
+    );
+    if let Some(p) = &index.predicate {
+        sql.push_str(" WHERE ");
+        sql.push_str(&render_expr(p, table));
+    }
+    sql
+}
+
+fn fk_action(a: FkAction) -> &'static str {
+    match a {
+        FkAction::NoAction => "NO ACTION",
+        FkAction::Restrict => "RESTRICT",
+        FkAction::Cascade => "CASCADE",
+        FkAction::SetNull => "SET NULL",
+        FkAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+/// A deterministic constraint name for a foreign key: `<table>_<cols>_fkey`, fitted to 63 bytes.
+pub fn foreign_key_name(table: &Table, fk: &ForeignKey) -> String {
+    let cols: Vec<&str> = fk.columns.iter().map(|c| table.target_column(c)).collect();
+    barge_model::naming::fit_identifier(&format!("{}_{}_fkey", table.target_name, cols.join("_")))
+}
+
+/// `ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID`: cheap to add; validated separately.
+pub fn add_foreign_key(schema: &str, table: &Table, fk: &ForeignKey, parent: &Table) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON UPDATE {} ON DELETE {} NOT VALID",
+        qualified(schema, &table.target_name),
+        quote_ident(&foreign_key_name(table, fk)),
+        column_list(table, &fk.columns),
+        qualified(schema, &parent.target_name),
+        column_list(parent, &fk.ref_columns),
+        fk_action(fk.on_update),
+        fk_action(fk.on_delete),
+    )
+}
+
+pub fn validate_foreign_key(schema: &str, table: &Table, fk: &ForeignKey) -> String {
+    format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        qualified(schema, &table.target_name),
+        quote_ident(&foreign_key_name(table, fk))
+    )
+}
+
+/// Move an identity column's sequence past the largest loaded value.
+pub fn restart_identity(schema: &str, table: &Table, column: &Column) -> String {
+    let t = qualified(schema, &table.target_name);
+    format!(
+        "SELECT setval(pg_get_serial_sequence({}, {}), coalesce(max({}), 0) + 1, false) FROM {}",
+        quote_literal(&t),
+        quote_literal(&column.target_name),
+        quote_ident(&column.target_name),
+        t
+    )
+}
+
+/// The whole DDL for a schema, for `plan` output and snapshot tests.
+pub fn schema_script(schema_name: &str, schema: &Schema, unlogged: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in &schema.tables {
+        out.push(create_table(schema_name, t, unlogged));
+    }
+    for t in &schema.tables {
+        if let Some(pk) = &t.primary_key {
+            out.push(add_primary_key(schema_name, t, pk));
+        }
+        for u in &t.unique_keys {
+            out.push(add_unique(schema_name, t, u));
+        }
+        for i in &t.indexes {
+            out.push(create_index(schema_name, t, i));
+        }
+    }
+    for t in &schema.tables {
+        for fk in &t.foreign_keys {
+            if let Some(parent) = schema.table(&fk.ref_table) {
+                out.push(add_foreign_key(schema_name, t, fk, parent));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,178 @@
+//! Talking to the target PostgreSQL server.
+
+use crate::ddl::{qualified, quote_ident};
+use bytes::Bytes;
+use futures_util::SinkExt;
+use tokio::sync::mpsc;
+use tokio_postgres::{Client, Config, NoTls};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("cannot connect to PostgreSQL at {target}: {source}")]
+    Connect {
+        /// Description of the server without credentials.
+        target: String,
+        source: tokio_postgres::Error,
+    },
+    #[error("PostgreSQL database uses encoding `{0}`; barge needs a UTF8 database")]
+    Encoding(String),
+    #[error("schema `{0}` already exists in the target database")]
+    SchemaExists(String),
+    #[error("schema `{0}` exists and is not empty, so `on_schema_exists = \"use\"` cannot load into it")]
+    SchemaNotEmpty(String),
+    #[error("{what}: {message}\n  statement: {statement}")]
+    Statement {
+        what: String,
+        statement: String,
+        message: String,
+    },
+    #[error("copy into table `{table}` failed: {message}")]
+    Copy { table: String, message: String },
+}
+
+impl PgError {
+    /// Whether the error is a failed connection (as opposed to a failed statement).
+    pub fn is_connect(&self) -> bool {
+        matches!(self, PgError::Connect { .. })
+    }
+}
+
+/// PostgreSQL's own error text with detail and hint, for messages users act on.
+pub fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = db.message().to_string();
+            if let Some(d) = db.detail() {
+                s.push_str(&format!(" ({d})"));
+            }
+            if let Some(h) = db.hint() {
+                s.push_str(&format!("; hint: {h}"));
+            }
+            s
+        }
+        None => e.to_string(),
+    }
+}
+
+/// A redacted description of a connection: `user@host:port/db`, never the password.
+pub fn describe(config: &Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(s) => s.clone(),
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{}:{}/{}",
+        config.get_user().unwrap_or(""),
+        host,
+        port,
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+/// Connect and check the database can hold what barge sends (UTF8).
+pub async fn connect(config: &Config) -> Result<Client, PgError> {
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|source| PgError::Connect {
+            target: describe(config),
+            source,
+        })?;
+    tokio::spawn(async move {
+        // Errors surface on the client's next call; nothing to do with them here.
+        let _ = connection.await;
+    });
+    let row = client
+        .query_one("SHOW server_encoding", &[])
+        .await
+        .map_err(|source| PgError::Connect {
+            target: describe(config),
+            source,
+        })?;
+    let encoding: String = row.get(0);
+    if encoding != "UTF8" {
+        return Err(PgError::Encoding(encoding));
+    }
+    Ok(client)
+}
+
+/// Run one statement, turning a failure into an error that names what was being done.
+pub async fn execute(client: &Client, what: &str, sql: &str) -> Result<u64, PgError> {
+    client
+        .execute(sql, &[])
+        .await
+        .map_err(|e| PgError::Statement {
+            what: what.to_string(),
+            statement: sql.to_string(),
+            message: db_message(&e),
+        })
+}
+
+pub async fn batch(client: &Client, what: &str, sql: &str) -> Result<(), PgError> {
+    client
+        .batch_execute(sql)
+        .await
+        .map_err(|e| PgError::Statement {
+            what: what.to_string(),
+            statement: sql.to_string(),
+            message: db_message(&e),
+        })
+}
+
+pub async fn schema_exists(client: &Client, schema: &str) -> Result<bool, PgError> {
+    let sql = "SELECT count(*) FROM pg_namespace WHERE nspname = $1";
+    let row = client
+        .query_one(sql, &[&schema])
+        .await
+        .map_err(|e| PgError::Statement {
+            what: format!("checking whether schema `{schema}` exists"),
+            statement: sql.into(),
+            message: db_message(&e),
+        })?;
+    Ok(row.get::<_, i64>(0) > 0)
+}
+
+pub async fn schema_table_count(client: &Client, schema: &str) -> Result<i64, PgError> {
+    let sql = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')";
+    let row = client
+        .query_one(sql, &[&schema])
+        .await
+        .map_err(|e| PgError::Statement {
+            what: format!("listing tables of schema `{schema}`"),
+            statement: sql.into(),
+            message: db_message(&e),
+        })?;
+    Ok(row.get(0))
+}
+
+/// Feed one complete binary COPY stream (header to trailer) into `table`; returns rows loaded.
+pub async fn copy_in(
+    client: &Client,
+    schema: &str,
+    table: &str,
+    columns: &[String],
+    mut buffers: mpsc::Receiver<Bytes>,
+) -> Result<u64, PgError> {
+    let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+    let sql = format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        qualified(schema, table),
+        cols.join(", ")
+    );
+    let err = |e: tokio_postgres::Error| PgError::Copy {
+        table: table.to_string(),
+        message: db_message(&e),
+    };
+    let sink = client.copy_in::<_, Bytes>(&sql).await.map_err(err)?;
+    futures_util::pin_mut!(sink);
+    while let Some(buf) = buffers.recv().await {
+        sink.send(buf).await.map_err(err)?;
+    }
+    sink.as_mut().finish().await.map_err(err)
+}
