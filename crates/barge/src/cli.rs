@@ -31,16 +31,33 @@ pub enum Command {
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConnectionArgs {
     /// Credentials file (JSON, keys are auth ids).
-    #[arg(long = "auth", alias = "auth-file", alias = "auth_file", value_name = "FILE")]
+    #[arg(
+        long = "auth",
+        alias = "auth-file",
+        alias = "auth_file",
+        value_name = "FILE"
+    )]
     pub auth: Option<PathBuf>,
     /// Auth id of the source in the credentials file.
-    #[arg(long = "source_db_auth_id", alias = "source-db-auth-id", value_name = "ID")]
+    #[arg(
+        long = "source_db_auth_id",
+        alias = "source-db-auth-id",
+        value_name = "ID"
+    )]
     pub source_auth_id: Option<String>,
     /// Auth id of the target in the credentials file.
-    #[arg(long = "target_db_auth_id", alias = "target-db-auth-id", value_name = "ID")]
+    #[arg(
+        long = "target_db_auth_id",
+        alias = "target-db-auth-id",
+        value_name = "ID"
+    )]
     pub target_auth_id: Option<String>,
     /// Target PostgreSQL schema (overrides `schema` in the config).
-    #[arg(long = "target_schema_name", alias = "target-schema-name", value_name = "SCHEMA")]
+    #[arg(
+        long = "target_schema_name",
+        alias = "target-schema-name",
+        value_name = "SCHEMA"
+    )]
     pub target_schema: Option<String>,
 }
 

@@ -59,11 +59,17 @@ fn load(config: Option<&Path>, overrides: &Overrides, out: &Output) -> Result<Se
 fn engine_failure(out: &Output, e: &EngineError) -> u8 {
     match e {
         EngineError::Interrupted => {
-            out.error("the migration was interrupted; chunks already committed stay in PostgreSQL", None);
+            out.error(
+                "the migration was interrupted; chunks already committed stay in PostgreSQL",
+                None,
+            );
             exit::INTERRUPTED
         }
         e if e.is_connection() => {
-            out.error(&e.to_string(), Some("check that the server is running and the connection settings are right"));
+            out.error(
+                &e.to_string(),
+                Some("check that the server is running and the connection settings are right"),
+            );
             exit::CONNECTION
         }
         e => {
@@ -74,7 +80,10 @@ fn engine_failure(out: &Output, e: &EngineError) -> u8 {
 }
 
 fn migrate(settings: &Settings, format: Format, out: Arc<Output>) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             out.error(&format!("cannot start the async runtime: {e}"), None);

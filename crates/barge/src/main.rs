@@ -25,7 +25,11 @@ fn main() -> ExitCode {
     let args = match cli::Cli::try_parse() {
         Ok(a) => a,
         Err(e) => {
-            let code = if e.use_stderr() { exit::CONFIG } else { exit::SUCCESS };
+            let code = if e.use_stderr() {
+                exit::CONFIG
+            } else {
+                exit::SUCCESS
+            };
             // clap renders help, version and usage errors itself.
             let _ = e.print();
             return ExitCode::from(code);

@@ -145,9 +145,17 @@ impl Output {
                     fk.ref_columns.join(", ")
                 );
             }
-            let identities: Vec<&str> = t.columns.iter().filter(|c| c.identity).map(|c| c.target_name.as_str()).collect();
+            let identities: Vec<&str> = t
+                .columns
+                .iter()
+                .filter(|c| c.identity)
+                .map(|c| c.target_name.as_str())
+                .collect();
             if !identities.is_empty() {
-                println!("    sequence: identity on {} restarted past the loaded maximum", identities.join(", "));
+                println!(
+                    "    sequence: identity on {} restarted past the loaded maximum",
+                    identities.join(", ")
+                );
             }
         }
         if !plan.schema.views.is_empty() || !plan.schema.triggers.is_empty() {
@@ -157,7 +165,11 @@ impl Output {
                 println!("    view `{}`", v.name);
             }
             for t in &plan.schema.triggers {
-                println!("    trigger `{}` on `{}`", t.name, t.table.as_deref().unwrap_or(""));
+                println!(
+                    "    trigger `{}` on `{}`",
+                    t.name,
+                    t.table.as_deref().unwrap_or("")
+                );
             }
         }
         println!();
@@ -183,30 +195,56 @@ impl Output {
         if self.quiet {
             return;
         }
-        for f in s.findings.iter().filter(|f| f.severity >= Severity::Warning) {
+        for f in s
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+        {
             eprintln!("{}", Self::finding_line(f));
         }
         println!();
-        println!("{:<32} {:>12} {:>9} {:>12}", "table", "rows", "seconds", "rows/s");
+        println!(
+            "{:<32} {:>12} {:>9} {:>12}",
+            "table", "rows", "seconds", "rows/s"
+        );
         let mut total_rows = 0;
         for t in &s.tables {
             total_rows += t.rows;
-            let rate = if t.seconds > 0.0 { t.rows as f64 / t.seconds } else { 0.0 };
-            println!("{:<32} {:>12} {:>9.2} {:>12.0}", t.target_name, t.rows, t.seconds, rate);
+            let rate = if t.seconds > 0.0 {
+                t.rows as f64 / t.seconds
+            } else {
+                0.0
+            };
+            println!(
+                "{:<32} {:>12} {:>9.2} {:>12.0}",
+                t.target_name, t.rows, t.seconds, rate
+            );
         }
         println!(
             "{:<32} {:>12} {:>9.2} {:>12.0}",
             "total (with keys and indexes)",
             total_rows,
             s.seconds,
-            if s.seconds > 0.0 { total_rows as f64 / s.seconds } else { 0.0 }
+            if s.seconds > 0.0 {
+                total_rows as f64 / s.seconds
+            } else {
+                0.0
+            }
         );
         if s.rejected_values > 0 {
             if let Some(p) = &s.reject_file {
-                println!("{} value(s) loaded as NULL; see the reject report {}", s.rejected_values, p.display());
+                println!(
+                    "{} value(s) loaded as NULL; see the reject report {}",
+                    s.rejected_values,
+                    p.display()
+                );
             }
         }
-        let warnings = s.findings.iter().filter(|f| f.severity >= Severity::Warning).count();
+        let warnings = s
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .count();
         if warnings > 0 {
             println!("{warnings} warning(s): see above, or run `barge plan` for the full list");
         }
@@ -217,7 +255,11 @@ fn barge_engine_type(t: &barge_model::DataType) -> String {
     barge_pg::ddl::render_type(t)
 }
 
-fn barge_pg_default(d: &barge_model::DefaultValue, c: &barge_model::Column, t: &barge_model::Table) -> String {
+fn barge_pg_default(
+    d: &barge_model::DefaultValue,
+    c: &barge_model::Column,
+    t: &barge_model::Table,
+) -> String {
     barge_pg::ddl::render_default(d, c, t)
 }
 
@@ -232,8 +274,10 @@ impl ProgressSink for Output {
                 if self.tty {
                     let bar = self.bars.add(ProgressBar::new(rows));
                     bar.set_style(
-                        ProgressStyle::with_template("{prefix:<28} {bar:30} {pos:>10}/{len:<10} {per_sec:>12} eta {eta}")
-                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                        ProgressStyle::with_template(
+                            "{prefix:<28} {bar:30} {pos:>10}/{len:<10} {per_sec:>12} eta {eta}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                     bar.set_prefix(table.clone());
                     bar.enable_steady_tick(Duration::from_millis(250));
@@ -251,14 +295,24 @@ impl ProgressSink for Output {
                     }
                 }
             }
-            ProgressEvent::TableDone { table, rows, seconds } => {
+            ProgressEvent::TableDone {
+                table,
+                rows,
+                seconds,
+            } => {
                 let bar = self.tables.lock().ok().and_then(|mut t| t.remove(&table));
                 if let Some(b) = bar {
                     b.finish_and_clear();
                     self.bars.remove(&b);
                 }
-                let rate = if seconds > 0.0 { rows as f64 / seconds } else { 0.0 };
-                self.line(&format!("copy `{table}`: {rows} rows in {seconds:.2} s ({rate:.0} rows/s)"));
+                let rate = if seconds > 0.0 {
+                    rows as f64 / seconds
+                } else {
+                    0.0
+                };
+                self.line(&format!(
+                    "copy `{table}`: {rows} rows in {seconds:.2} s ({rate:.0} rows/s)"
+                ));
             }
             ProgressEvent::Step { .. } => {}
             ProgressEvent::Rejected { table, column } => {

@@ -62,16 +62,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// How the copy phase runs.
+pub(crate) struct CopyOptions<'a> {
+    pub schema: &'a str,
+    pub workers: usize,
+    pub policy: InvalidValuePolicy,
+}
+
 pub(crate) async fn copy_all(
     plan: Arc<MigrationPlan>,
     source: Source,
     pg: &tokio_postgres::Config,
-    schema: &str,
-    workers: usize,
-    policy: InvalidValuePolicy,
+    options: CopyOptions<'_>,
     cancel: Arc<AtomicBool>,
     sink: Arc<dyn ProgressSink>,
 ) -> Result<CopyOutcome, EngineError> {
+    let CopyOptions {
+        schema,
+        workers,
+        policy,
+    } = options;
     // Largest tables first, so the longest stream starts early and the tail is short.
     let mut order: Vec<usize> = (0..plan.tables.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
@@ -128,11 +138,17 @@ pub(crate) async fn copy_all(
     if run.cancel.load(Ordering::SeqCst) {
         return Err(EngineError::Interrupted);
     }
-    Ok(CopyOutcome {
-        rows: run.tables.iter().map(|t| t.rows.load(Ordering::SeqCst)).collect(),
+    let rejects = std::mem::take(&mut *lock(&run.rejects));
+    let outcome = CopyOutcome {
+        rows: run
+            .tables
+            .iter()
+            .map(|t| t.rows.load(Ordering::SeqCst))
+            .collect(),
         seconds: run.tables.iter().map(|t| *lock(&t.seconds)).collect(),
-        rejects: std::mem::take(&mut *lock(&run.rejects)),
-    })
+        rejects,
+    };
+    Ok(outcome)
 }
 
 fn fail(run: &CopyRun, message: String) {
@@ -202,17 +218,28 @@ async fn copy_item(
                 true
             };
             let result = match &run.source {
-                Source::Sqlite(s) => {
-                    s.copy_chunk(table, &range, run.policy, crate::copy::BUFFER_BYTES, &mut send, &mut rejects)
-                }
+                Source::Sqlite(s) => s.copy_chunk(
+                    table,
+                    &range,
+                    run.policy,
+                    crate::copy::BUFFER_BYTES,
+                    &mut send,
+                    &mut rejects,
+                ),
             };
             (result, rejects)
         })
     };
-    let columns: Vec<String> = table.columns.iter().map(|c| c.target_name.clone()).collect();
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| c.target_name.clone())
+        .collect();
     let begin = client.batch_execute("BEGIN").await;
     let copied = match begin {
-        Ok(()) => barge_pg::target::copy_in(client, &run.schema, &table.target_name, &columns, rx).await,
+        Ok(()) => {
+            barge_pg::target::copy_in(client, &run.schema, &table.target_name, &columns, rx).await
+        }
         Err(e) => {
             drop(rx);
             Err(barge_pg::PgError::Copy {
@@ -237,10 +264,13 @@ async fn copy_item(
     };
     match outcome {
         Ok(rows) => {
-            client
-                .batch_execute("COMMIT")
-                .await
-                .map_err(|e| Some(format!("committing a chunk of table `{}`: {}", table.name, barge_pg::target::db_message(&e))))?;
+            client.batch_execute("COMMIT").await.map_err(|e| {
+                Some(format!(
+                    "committing a chunk of table `{}`: {}",
+                    table.name,
+                    barge_pg::target::db_message(&e)
+                ))
+            })?;
             for r in &rejects {
                 run.sink.event(ProgressEvent::Rejected {
                     table: r.table.clone(),

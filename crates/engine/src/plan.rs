@@ -57,8 +57,11 @@ fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Fi
         let keep = settings.table_selected(&t.name);
         if !keep {
             findings.push(
-                Finding::info(FindingKind::TableExcluded, "table is excluded by the table filters")
-                    .on_table(&t.name),
+                Finding::info(
+                    FindingKind::TableExcluded,
+                    "table is excluded by the table filters",
+                )
+                .on_table(&t.name),
             );
         }
         keep
@@ -76,16 +79,22 @@ fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Fi
             table.columns.retain(|c| !excluded.contains(&c.name));
             for c in &excluded {
                 findings.push(
-                    Finding::info(FindingKind::TableExcluded, "column is excluded by `exclude_columns`")
-                        .on_table(&table.name)
-                        .on_column(c),
+                    Finding::info(
+                        FindingKind::TableExcluded,
+                        "column is excluded by `exclude_columns`",
+                    )
+                    .on_table(&table.name)
+                    .on_column(c),
                 );
             }
             if table.primary_key.as_ref().is_some_and(|k| uses(&k.columns)) {
                 table.primary_key = None;
                 findings.push(
-                    Finding::warning(FindingKind::IndexSkipped, "primary key uses an excluded column and is not created")
-                        .on_table(&table.name),
+                    Finding::warning(
+                        FindingKind::IndexSkipped,
+                        "primary key uses an excluded column and is not created",
+                    )
+                    .on_table(&table.name),
                 );
             }
             table.unique_keys.retain(|k| !uses(&k.columns));
@@ -95,9 +104,15 @@ fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Fi
                     .iter()
                     .flat_map(|p| match p {
                         IndexPart::Column { name, .. } => vec![name.clone()],
-                        IndexPart::Expr { expr, .. } => expr.columns().into_iter().map(String::from).collect(),
+                        IndexPart::Expr { expr, .. } => {
+                            expr.columns().into_iter().map(String::from).collect()
+                        }
                     })
-                    .chain(i.predicate.iter().flat_map(|p| p.columns().into_iter().map(String::from)))
+                    .chain(
+                        i.predicate
+                            .iter()
+                            .flat_map(|p| p.columns().into_iter().map(String::from)),
+                    )
                     .collect();
                 !uses(&cols)
             });
@@ -110,7 +125,10 @@ fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Fi
                 findings.push(
                     Finding::warning(
                         FindingKind::ForeignKeySkipped,
-                        format!("foreign key to `{}` is not created: that table is not migrated", fk.ref_table),
+                        format!(
+                            "foreign key to `{}` is not created: that table is not migrated",
+                            fk.ref_table
+                        ),
                     )
                     .on_table(&table_name),
                 );
@@ -126,7 +144,10 @@ pub fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineError> {
     let mut schema = source.introspect(settings)?;
     let mut findings = std::mem::take(&mut schema.findings);
     apply_filters(settings, &mut schema, &mut findings);
-    findings.extend(assign_target_names(&mut schema, folding(settings.identifier_case))?);
+    findings.extend(assign_target_names(
+        &mut schema,
+        folding(settings.identifier_case),
+    )?);
     let mut tables = Vec::new();
     for t in &schema.tables {
         let chunks = match &source {

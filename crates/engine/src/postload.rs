@@ -7,8 +7,8 @@
 
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::EngineError;
-use barge_pg::ddl;
 use barge_model::Schema;
+use barge_pg::ddl;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -42,7 +42,10 @@ pub(crate) async fn run_parallel(
             let client = match barge_pg::connect(&pg).await {
                 Ok(c) => c,
                 Err(e) => {
-                    errors.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+                    errors
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(e.to_string());
                     return;
                 }
             };
@@ -55,14 +58,20 @@ pub(crate) async fn run_parallel(
                         what: step.what,
                         seconds: started.elapsed().as_secs_f64(),
                     }),
-                    Err(e) => errors.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string()),
+                    Err(e) => errors
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(e.to_string()),
                 }
             }
         }));
     }
     for h in handles {
         if let Err(e) = h.await {
-            errors.lock().unwrap_or_else(|p| p.into_inner()).push(format!("a post-load worker failed: {e}"));
+            errors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(format!("a post-load worker failed: {e}"));
         }
     }
     let errors = std::mem::take(&mut *errors.lock().unwrap_or_else(|p| p.into_inner()));
@@ -87,7 +96,11 @@ pub(crate) fn key_and_index_steps(schema_name: &str, schema: &Schema) -> Vec<Ste
         }
         for u in &t.unique_keys {
             steps.push(Step {
-                what: format!("unique key ({}) of `{}`", u.columns.join(", "), t.target_name),
+                what: format!(
+                    "unique key ({}) of `{}`",
+                    u.columns.join(", "),
+                    t.target_name
+                ),
                 sql: ddl::add_unique(schema_name, t, u),
             });
         }
@@ -107,7 +120,10 @@ pub(crate) fn set_logged_steps(schema_name: &str, schema: &Schema) -> Vec<Step> 
         .iter()
         .map(|t| Step {
             what: format!("making `{}` logged", t.target_name),
-            sql: format!("ALTER TABLE {} SET LOGGED", ddl::qualified(schema_name, &t.target_name)),
+            sql: format!(
+                "ALTER TABLE {} SET LOGGED",
+                ddl::qualified(schema_name, &t.target_name)
+            ),
         })
         .collect()
 }
@@ -118,7 +134,9 @@ pub(crate) fn foreign_key_steps(schema_name: &str, schema: &Schema) -> (Vec<Step
     let mut validate = Vec::new();
     for t in &schema.tables {
         for fk in &t.foreign_keys {
-            let Some(parent) = schema.table(&fk.ref_table) else { continue };
+            let Some(parent) = schema.table(&fk.ref_table) else {
+                continue;
+            };
             let name = ddl::foreign_key_name(t, fk);
             add.push(Step {
                 what: format!("foreign key `{name}` of `{}`", t.target_name),
@@ -136,7 +154,11 @@ pub(crate) fn foreign_key_steps(schema_name: &str, schema: &Schema) -> (Vec<Step
 pub(crate) fn identity_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
     let mut steps = Vec::new();
     for t in &schema.tables {
-        for c in t.columns.iter().filter(|c| c.identity && c.data_type.is_integer()) {
+        for c in t
+            .columns
+            .iter()
+            .filter(|c| c.identity && c.data_type.is_integer())
+        {
             steps.push(Step {
                 what: format!("identity of `{}`.`{}`", t.target_name, c.target_name),
                 sql: ddl::restart_identity(schema_name, t, c),

@@ -10,7 +10,11 @@ pub enum ProgressEvent {
     /// More rows of a table are in PostgreSQL (or in flight to it).
     Rows { table: String, rows: u64 },
     /// A table's copy finished.
-    TableDone { table: String, rows: u64, seconds: f64 },
+    TableDone {
+        table: String,
+        rows: u64,
+        seconds: f64,
+    },
     /// A post-load step finished.
     Step { what: String, seconds: f64 },
     /// A value was loaded as NULL under `on_invalid_value = "null"`.
@@ -23,6 +27,7 @@ pub trait ProgressSink: Send + Sync {
 }
 
 /// A sink that drops everything (tests, `--quiet` without a tracking store).
+#[allow(dead_code)]
 pub struct NoProgress;
 
 impl ProgressSink for NoProgress {

@@ -1,7 +1,7 @@
 //! `migrate`: the whole pipeline, in order.
 
 use crate::connect::pg_config;
-use crate::copy::copy_all;
+use crate::copy::{copy_all, CopyOptions};
 use crate::plan::{build_plan, MigrationPlan};
 use crate::postload;
 use crate::progress::{ProgressEvent, ProgressSink};
@@ -79,9 +79,11 @@ pub async fn migrate(
             plan.clone(),
             source,
             &pg,
-            schema,
-            settings.workers,
-            policy,
+            CopyOptions {
+                schema,
+                workers: settings.workers,
+                policy,
+            },
             cancel.clone(),
             sink.clone(),
         )
@@ -100,10 +102,22 @@ pub async fn migrate(
     let s = &plan.schema;
     if !settings.data_only {
         sink.event(ProgressEvent::Phase("building keys and indexes"));
-        postload::run_parallel(&pg, settings.index_workers, postload::key_and_index_steps(schema, s), &sink).await?;
+        postload::run_parallel(
+            &pg,
+            settings.index_workers,
+            postload::key_and_index_steps(schema, s),
+            &sink,
+        )
+        .await?;
         if settings.unlogged_tables {
             sink.event(ProgressEvent::Phase("making tables logged"));
-            postload::run_parallel(&pg, settings.index_workers, postload::set_logged_steps(schema, s), &sink).await?;
+            postload::run_parallel(
+                &pg,
+                settings.index_workers,
+                postload::set_logged_steps(schema, s),
+                &sink,
+            )
+            .await?;
         }
         sink.event(ProgressEvent::Phase("adding foreign keys"));
         let (add, validate) = postload::foreign_key_steps(schema, s);
@@ -114,7 +128,13 @@ pub async fn migrate(
     sink.event(ProgressEvent::Phase("setting identity counters"));
     postload::run_parallel(&pg, 1, postload::identity_steps(schema, s), &sink).await?;
     sink.event(ProgressEvent::Phase("analyzing"));
-    postload::run_parallel(&pg, settings.index_workers, postload::analyze_steps(schema, s), &sink).await?;
+    postload::run_parallel(
+        &pg,
+        settings.index_workers,
+        postload::analyze_steps(schema, s),
+        &sink,
+    )
+    .await?;
 
     let tables = plan
         .tables
@@ -169,7 +189,8 @@ async fn prepare_schema(
         script.push_str(";\n");
     }
     script.push_str("COMMIT;");
-    if let Err(e) = barge_pg::target::batch(client, "creating the schema and tables", &script).await {
+    if let Err(e) = barge_pg::target::batch(client, "creating the schema and tables", &script).await
+    {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(e.into());
     }

@@ -4,7 +4,7 @@ use crate::EngineError;
 use barge_config::{Connection, Settings, SourceKind};
 use barge_source_sqlite::{MappingOptions, SqliteSource};
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) enum Source {
     Sqlite(SqliteSource),
 }
@@ -27,7 +27,10 @@ impl Source {
         }
     }
 
-    pub(crate) fn introspect(&self, settings: &Settings) -> Result<barge_model::Schema, EngineError> {
+    pub(crate) fn introspect(
+        &self,
+        settings: &Settings,
+    ) -> Result<barge_model::Schema, EngineError> {
         match self {
             Source::Sqlite(s) => {
                 let tm = &settings.type_mapping;

@@ -25,9 +25,8 @@ pub fn snake_case(name: &str) -> String {
             if c.is_uppercase() && i > 0 {
                 let prev = chars[i - 1];
                 let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-                let boundary = prev.is_lowercase()
-                    || prev.is_numeric()
-                    || (prev.is_uppercase() && next_lower);
+                let boundary =
+                    prev.is_lowercase() || prev.is_numeric() || (prev.is_uppercase() && next_lower);
                 if boundary && !out.ends_with('_') && !out.is_empty() {
                     out.push('_');
                 }
@@ -159,7 +158,10 @@ impl Scope {
 /// collision when two source names map to one target name.
 ///
 /// Tables and indexes share PostgreSQL's relation namespace, so they are checked together.
-pub fn assign_target_names(schema: &mut Schema, folding: Folding) -> Result<Vec<Finding>, NamingError> {
+pub fn assign_target_names(
+    schema: &mut Schema,
+    folding: Folding,
+) -> Result<Vec<Finding>, NamingError> {
     let mut findings = Vec::new();
     let mut collisions = Vec::new();
     let mut relations = Scope::default();
@@ -248,8 +250,10 @@ mod tests {
     #[test]
     fn collisions_are_all_listed() {
         let mut t = Table::new("Orders");
-        t.columns.push(Column::new("OrderId", "INTEGER", DataType::Int8));
-        t.columns.push(Column::new("order_id", "INTEGER", DataType::Int8));
+        t.columns
+            .push(Column::new("OrderId", "INTEGER", DataType::Int8));
+        t.columns
+            .push(Column::new("order_id", "INTEGER", DataType::Int8));
         let mut schema = Schema {
             tables: vec![t, Table::new("orders")],
             ..Schema::default()
@@ -258,7 +262,13 @@ mod tests {
         let NamingError::Collisions(list) = &err;
         assert_eq!(list.len(), 2, "{err}");
         let text = err.to_string();
-        assert!(text.contains("`OrderId`, `order_id` all map to `order_id`"), "{text}");
-        assert!(text.contains("`table Orders`, `table orders` all map to `orders`"), "{text}");
+        assert!(
+            text.contains("`OrderId`, `order_id` all map to `order_id`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`table Orders`, `table orders` all map to `orders`"),
+            "{text}"
+        );
     }
 }

@@ -105,7 +105,11 @@ pub struct Column {
 }
 
 impl Column {
-    pub fn new(name: impl Into<String>, source_type: impl Into<String>, data_type: DataType) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        source_type: impl Into<String>,
+        data_type: DataType,
+    ) -> Self {
         let name = name.into();
         Column {
             target_name: name.clone(),

@@ -18,7 +18,9 @@ pub enum PgError {
     Encoding(String),
     #[error("schema `{0}` already exists in the target database")]
     SchemaExists(String),
-    #[error("schema `{0}` exists and is not empty, so `on_schema_exists = \"use\"` cannot load into it")]
+    #[error(
+        "schema `{0}` exists and is not empty, so `on_schema_exists = \"use\"` cannot load into it"
+    )]
     SchemaNotEmpty(String),
     #[error("{what}: {message}\n  statement: {statement}")]
     Statement {

@@ -79,7 +79,7 @@ pub(crate) fn parse(text: &str) -> Result<Numeric, NumericError> {
     let mut padded: Vec<u8> = Vec::with_capacity(all.len() + 8);
     padded.extend(std::iter::repeat_n(0, lead_pad as usize));
     padded.extend_from_slice(&all);
-    while padded.len() % 4 != 0 {
+    while !padded.len().is_multiple_of(4) {
         padded.push(0);
     }
     let int_groups = (point + lead_pad) / 4; // groups before the point
@@ -129,7 +129,10 @@ mod tests {
     #[test]
     fn parses_common_forms() {
         assert_eq!(parse("0").unwrap(), n(&[], 0, POSITIVE, 0));
-        assert_eq!(parse("12345.678").unwrap(), n(&[1, 2345, 6780], 1, POSITIVE, 3));
+        assert_eq!(
+            parse("12345.678").unwrap(),
+            n(&[1, 2345, 6780], 1, POSITIVE, 3)
+        );
         assert_eq!(parse("-0.0001").unwrap(), n(&[1], -1, NEGATIVE, 4));
         assert_eq!(parse("1e4").unwrap(), n(&[1], 1, POSITIVE, 0));
         assert_eq!(parse("1.5e-3").unwrap(), n(&[15], -1, POSITIVE, 4));
@@ -172,7 +175,15 @@ pub fn check_typmod(text: &str, precision: u32, scale: u32) -> Result<(), String
     }
     if n.weight >= 0 {
         let first = n.digits[0];
-        let first_len = if first >= 1000 { 4 } else if first >= 100 { 3 } else if first >= 10 { 2 } else { 1 };
+        let first_len = if first >= 1000 {
+            4
+        } else if first >= 100 {
+            3
+        } else if first >= 10 {
+            2
+        } else {
+            1
+        };
         let int_digits = i64::from(n.weight) * 4 + first_len;
         if int_digits > i64::from(precision) - i64::from(scale) {
             return Err(format!(

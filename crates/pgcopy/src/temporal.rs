@@ -56,7 +56,8 @@ impl Cursor<'_> {
     fn digits(&mut self, min: usize, max: usize) -> Result<(i64, usize), TemporalError> {
         let start = self.pos;
         let mut v: i64 = 0;
-        while self.pos < self.s.len() && self.pos - start < max && self.s[self.pos].is_ascii_digit() {
+        while self.pos < self.s.len() && self.pos - start < max && self.s[self.pos].is_ascii_digit()
+        {
             v = v * 10 + i64::from(self.s[self.pos] - b'0');
             self.pos += 1;
         }
@@ -235,10 +236,16 @@ mod tests {
         assert_eq!(parse_date(b"2000-01-01"), Ok(0));
         assert_eq!(parse_date(b"1999-12-31"), Ok(-1));
         assert_eq!(parse_date(b"2024-02-29"), Ok(8825));
-        assert_eq!(parse_date(b"0009-12-04"), Ok((days_from_civil(9, 12, 4) - PG_EPOCH_DAYS) as i32));
+        assert_eq!(
+            parse_date(b"0009-12-04"),
+            Ok((days_from_civil(9, 12, 4) - PG_EPOCH_DAYS) as i32)
+        );
         assert_eq!(parse_date(b"2023-02-29"), Err(TemporalError::NoSuchDay));
         assert_eq!(parse_date(b"2023-13-01"), Err(TemporalError::NoSuchDay));
-        assert_eq!(parse_date(b"2023-1-5"), Ok((days_from_civil(2023, 1, 5) - PG_EPOCH_DAYS) as i32));
+        assert_eq!(
+            parse_date(b"2023-1-5"),
+            Ok((days_from_civil(2023, 1, 5) - PG_EPOCH_DAYS) as i32)
+        );
         assert_eq!(parse_date(b"20230105"), Err(TemporalError::Syntax));
         assert_eq!(parse_date(b"2023-01-05x"), Err(TemporalError::Syntax));
     }
@@ -247,10 +254,16 @@ mod tests {
     fn times_and_timestamps() {
         assert_eq!(parse_time(b"00:00:01.5"), Ok(1_500_000));
         assert_eq!(parse_time(b"23:59"), Ok((23 * 60 + 59) * 60_000_000));
-        assert_eq!(parse_time(b"12:00:00.1234567"), Err(TemporalError::TooPrecise));
+        assert_eq!(
+            parse_time(b"12:00:00.1234567"),
+            Err(TemporalError::TooPrecise)
+        );
         assert_eq!(parse_time(b"12:00:00.1234560"), Ok(43_200_123_456));
         assert_eq!(parse_timestamp(b"2000-01-01 00:00:00", false), Ok(0));
-        assert_eq!(parse_timestamp(b"2000-01-01T00:00:01Z", false), Ok(1_000_000));
+        assert_eq!(
+            parse_timestamp(b"2000-01-01T00:00:01Z", false),
+            Ok(1_000_000)
+        );
         assert_eq!(parse_timestamp(b"2000-01-01", false), Ok(0));
         assert_eq!(parse_timestamp(b"2000-01-01 01:00:00+01:00", true), Ok(0));
         assert_eq!(

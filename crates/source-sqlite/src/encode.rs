@@ -35,7 +35,8 @@ const MAX_EPOCH_SECONDS: i64 = 253_402_300_799;
 type Encoded = Result<(), String>;
 
 fn utf8(bytes: &[u8]) -> Result<&str, String> {
-    std::str::from_utf8(bytes).map_err(|e| format!("is not valid UTF-8 (at byte {})", e.valid_up_to()))
+    std::str::from_utf8(bytes)
+        .map_err(|e| format!("is not valid UTF-8 (at byte {})", e.valid_up_to()))
 }
 
 fn text_ok(bytes: &[u8], max_chars: Option<u32>) -> Result<(), String> {
@@ -69,10 +70,13 @@ fn int_in_range(v: i64, t: &DataType) -> Encoded {
     if ok {
         Ok(())
     } else {
-        Err(format!("is out of range for {}", match t {
-            DataType::Int2 => "smallint",
-            _ => "integer",
-        }))
+        Err(format!(
+            "is out of range for {}",
+            match t {
+                DataType::Int2 => "smallint",
+                _ => "integer",
+            }
+        ))
     }
 }
 
@@ -119,7 +123,8 @@ fn write_numeric(buf: &mut CopyBuffer, text: &str, t: &DataType) -> Encoded {
     {
         numeric::check_typmod(text, *p, scale.unwrap_or(0))?;
     }
-    buf.numeric(text).map_err(|e| e.to_string().replacen(&format!("`{text}` "), "", 1))
+    buf.numeric(text)
+        .map_err(|e| e.to_string().replacen(&format!("`{text}` "), "", 1))
 }
 
 fn epoch_micros(secs: i64) -> Result<i64, String> {
@@ -224,7 +229,9 @@ fn encode(buf: &mut CopyBuffer, t: &DataType, v: ValueRef<'_>) -> Encoded {
         (T::Date, V::Integer(secs)) => {
             let micros = epoch_micros(secs)?;
             if micros.rem_euclid(86_400_000_000) != 0 {
-                return Err("is an epoch number with a time of day, which a date cannot keep".into());
+                return Err(
+                    "is an epoch number with a time of day, which a date cannot keep".into(),
+                );
             }
             buf.date(micros.div_euclid(86_400_000_000) as i32)
         }
@@ -256,11 +263,19 @@ fn encode(buf: &mut CopyBuffer, t: &DataType, v: ValueRef<'_>) -> Encoded {
         }
         (T::Json | T::Jsonb, V::Integer(i)) => {
             let s = i.to_string();
-            if matches!(t, T::Jsonb) { buf.jsonb(s.as_bytes()) } else { buf.bytes(s.as_bytes()) }
+            if matches!(t, T::Jsonb) {
+                buf.jsonb(s.as_bytes())
+            } else {
+                buf.bytes(s.as_bytes())
+            }
         }
         (T::Json | T::Jsonb, V::Real(f)) if f.is_finite() => {
             let s = format!("{f}");
-            if matches!(t, T::Jsonb) { buf.jsonb(s.as_bytes()) } else { buf.bytes(s.as_bytes()) }
+            if matches!(t, T::Jsonb) {
+                buf.jsonb(s.as_bytes())
+            } else {
+                buf.bytes(s.as_bytes())
+            }
         }
         (T::Uuid, V::Text(s)) => match parse_uuid(utf8(s)?) {
             Some(u) => buf.uuid(&u),
@@ -271,9 +286,24 @@ fn encode(buf: &mut CopyBuffer, t: &DataType, v: ValueRef<'_>) -> Encoded {
             u.copy_from_slice(b);
             buf.uuid(&u)
         }
-        (_, V::Integer(_)) => return Err(format!("is an integer, which a {} column cannot hold", type_word(t))),
-        (_, V::Real(_)) => return Err(format!("is a real number, which a {} column cannot hold", type_word(t))),
-        (_, V::Blob(_)) => return Err(format!("is a blob, which a {} column cannot hold", type_word(t))),
+        (_, V::Integer(_)) => {
+            return Err(format!(
+                "is an integer, which a {} column cannot hold",
+                type_word(t)
+            ))
+        }
+        (_, V::Real(_)) => {
+            return Err(format!(
+                "is a real number, which a {} column cannot hold",
+                type_word(t)
+            ))
+        }
+        (_, V::Blob(_)) => {
+            return Err(format!(
+                "is a blob, which a {} column cannot hold",
+                type_word(t)
+            ))
+        }
     }
     Ok(())
 }
@@ -312,12 +342,18 @@ fn render(v: ValueRef<'_>) -> String {
             Ok(s) => s.to_string(),
             Err(_) => format!(
                 "x'{}'",
-                t.iter().take(MAX / 2).map(|b| format!("{b:02x}")).collect::<String>()
+                t.iter()
+                    .take(MAX / 2)
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
             ),
         },
         ValueRef::Blob(b) => format!(
             "x'{}'",
-            b.iter().take(MAX / 2).map(|b| format!("{b:02x}")).collect::<String>()
+            b.iter()
+                .take(MAX / 2)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         ),
     };
     if s.chars().count() > MAX {
@@ -347,9 +383,17 @@ pub(crate) fn copy_rows(
     let columns: Vec<String> = table.columns.iter().map(|c| quote_ident(&c.name)).collect();
     let rowid = rowid_alias(table);
     let mut sql = if has_rowid {
-        format!("SELECT {rowid}, {} FROM {}", columns.join(", "), quote_ident(&table.name))
+        format!(
+            "SELECT {rowid}, {} FROM {}",
+            columns.join(", "),
+            quote_ident(&table.name)
+        )
     } else {
-        format!("SELECT {} FROM {}", columns.join(", "), quote_ident(&table.name))
+        format!(
+            "SELECT {} FROM {}",
+            columns.join(", "),
+            quote_ident(&table.name)
+        )
     };
     let mut params: Vec<i64> = Vec::new();
     if has_rowid {
@@ -406,7 +450,9 @@ pub(crate) fn copy_rows(
                     });
                 } else {
                     let reason = if policy == InvalidValuePolicy::Null {
-                        format!("{reason}, and the column is NOT NULL so it cannot be loaded as NULL")
+                        format!(
+                            "{reason}, and the column is NOT NULL so it cannot be loaded as NULL"
+                        )
                     } else {
                         reason
                     };
@@ -462,24 +508,53 @@ mod tests {
     #[test]
     fn lossless_conversions_and_refusals() {
         assert!(enc(DataType::Int8, ValueRef::Text(b"42")).is_ok());
-        assert_eq!(enc(DataType::Int8, ValueRef::Text(b"lots-of-it")).unwrap_err(), "is not a valid integer");
+        assert_eq!(
+            enc(DataType::Int8, ValueRef::Text(b"lots-of-it")).unwrap_err(),
+            "is not a valid integer"
+        );
         assert!(enc(DataType::Int2, ValueRef::Integer(70000)).is_err());
         assert!(enc(DataType::Int8, ValueRef::Real(3.0)).is_ok());
         assert!(enc(DataType::Int8, ValueRef::Real(3.5)).is_err());
-        assert!(enc(DataType::Text, ValueRef::Text(b"\xff\xfe")).unwrap_err().contains("UTF-8"));
-        assert!(enc(DataType::Text, ValueRef::Text(b"a\0b")).unwrap_err().contains("NUL"));
+        assert!(enc(DataType::Text, ValueRef::Text(b"\xff\xfe"))
+            .unwrap_err()
+            .contains("UTF-8"));
+        assert!(enc(DataType::Text, ValueRef::Text(b"a\0b"))
+            .unwrap_err()
+            .contains("NUL"));
         assert!(enc(DataType::Varchar(3), ValueRef::Text("äöü".as_bytes())).is_ok());
         assert!(enc(DataType::Varchar(3), ValueRef::Text(b"abcd")).is_err());
         assert!(enc(DataType::Timestamp(None), ValueRef::Integer(1_700_000_000)).is_ok());
-        assert!(enc(DataType::Timestamp(None), ValueRef::Integer(1_700_000_000_000)).is_err());
+        assert!(enc(
+            DataType::Timestamp(None),
+            ValueRef::Integer(1_700_000_000_000)
+        )
+        .is_err());
         assert!(enc(DataType::Date, ValueRef::Text(b"2024-01-02 00:00:00")).is_ok());
         assert!(enc(DataType::Date, ValueRef::Text(b"2024-01-02 10:00:00")).is_err());
-        assert!(enc(DataType::Numeric { precision: Some(4), scale: Some(2) }, ValueRef::Real(0.99)).is_ok());
-        assert!(enc(DataType::Numeric { precision: Some(4), scale: Some(2) }, ValueRef::Real(0.999)).is_err());
+        assert!(enc(
+            DataType::Numeric {
+                precision: Some(4),
+                scale: Some(2)
+            },
+            ValueRef::Real(0.99)
+        )
+        .is_ok());
+        assert!(enc(
+            DataType::Numeric {
+                precision: Some(4),
+                scale: Some(2)
+            },
+            ValueRef::Real(0.999)
+        )
+        .is_err());
         assert!(enc(DataType::Jsonb, ValueRef::Text(b"{\"a\":1}")).is_ok());
         assert!(enc(DataType::Jsonb, ValueRef::Text(b"{a:1}")).is_err());
         assert!(enc(DataType::Bool, ValueRef::Integer(2)).is_err());
-        assert!(enc(DataType::Uuid, ValueRef::Text(b"123e4567-e89b-12d3-a456-426614174000")).is_ok());
+        assert!(enc(
+            DataType::Uuid,
+            ValueRef::Text(b"123e4567-e89b-12d3-a456-426614174000")
+        )
+        .is_ok());
         assert_eq!(real_text(1.0), "1.0");
     }
 }

@@ -3,11 +3,11 @@
 use crate::sql_expr::{parse_expr_for_table, translate_default, DefaultTranslation};
 use crate::types::{map_declared_type, MappingOptions, Placement};
 use crate::{quote_ident, SqliteError};
+use barge_model::Finding;
 use barge_model::{
     Chunking, Column, FindingKind, FkAction, ForeignKey, Index, IndexPart, Key, Schema,
     SourceObject, Table,
 };
-use barge_model::Finding;
 use rusqlite::Connection;
 
 struct TableEntry {
@@ -83,12 +83,19 @@ pub(crate) fn read_schema(
                 .on_table(&object.name)
                 .with_hint("recreate it in PostgreSQL from its source SQL (shown by `barge plan`), e.g. in an after_all hook"),
             );
-            schema.views.push(SourceObject { table: None, ..object });
+            schema.views.push(SourceObject {
+                table: None,
+                ..object
+            });
         } else {
             schema.findings.push(
                 Finding::warning(
                     FindingKind::TriggerNotMigrated,
-                    format!("trigger `{}` on table `{}` is not migrated", object.name, object.table.as_deref().unwrap_or("")),
+                    format!(
+                        "trigger `{}` on table `{}` is not migrated",
+                        object.name,
+                        object.table.as_deref().unwrap_or("")
+                    ),
                 )
                 .on_table(object.table.clone().unwrap_or_default())
                 .with_hint("rewrite it as a PostgreSQL trigger function"),
@@ -234,7 +241,11 @@ fn read_table(
     read_indexes(conn, &mut table, findings)?;
     read_foreign_keys(conn, &mut table)?;
     let count: i64 = conn
-        .query_row(&format!("SELECT count(*) FROM {}", quote_ident(name)), [], |r| r.get(0))
+        .query_row(
+            &format!("SELECT count(*) FROM {}", quote_ident(name)),
+            [],
+            |r| r.get(0),
+        )
         .map_err(|source| SqliteError::Read {
             table: name.clone(),
             source,
@@ -350,7 +361,10 @@ fn read_indexes(
             findings.push(
                 Finding::info(
                     FindingKind::IndexTranslated,
-                    format!("{} index `{index_name}` is translated to PostgreSQL", if partial { "partial" } else { "expression" }),
+                    format!(
+                        "{} index `{index_name}` is translated to PostgreSQL",
+                        if partial { "partial" } else { "expression" }
+                    ),
                 )
                 .on_table(&table.name),
             );

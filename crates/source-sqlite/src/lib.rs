@@ -12,7 +12,7 @@
 
 mod encode;
 mod introspect;
-mod sql_expr;
+pub mod sql_expr;
 mod types;
 
 pub use encode::{InvalidValuePolicy, Reject};
@@ -112,10 +112,7 @@ impl SqliteSource {
     }
 
     /// Read the whole schema into the neutral model, with findings for what does not carry.
-    pub fn introspect(
-        &self,
-        options: &MappingOptions,
-    ) -> Result<barge_model::Schema, SqliteError> {
+    pub fn introspect(&self, options: &MappingOptions) -> Result<barge_model::Schema, SqliteError> {
         let conn = self.connect()?;
         introspect::read_schema(&conn, options)
     }
@@ -150,7 +147,7 @@ impl SqliteSource {
         let mut bounds = Vec::new();
         let mut n: u64 = 0;
         while let Some(row) = ids.next().map_err(read_err)? {
-            if n > 0 && n % chunk_size == 0 {
+            if n > 0 && n.is_multiple_of(chunk_size) {
                 bounds.push(row.get::<_, i64>(0).map_err(read_err)?);
             }
             n += 1;

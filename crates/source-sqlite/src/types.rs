@@ -56,7 +56,11 @@ fn split_decl(decl: &str) -> (String, Vec<u32>) {
         Some(i) => (&decl[..i], decl[i + 1..].trim_end_matches(')')),
         None => (decl, ""),
     };
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+    let name = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase();
     let args = args
         .split(',')
         .filter_map(|a| a.trim().parse::<u32>().ok())
@@ -98,8 +102,8 @@ pub fn map_declared_type(decl: &str, options: &MappingOptions) -> (DataType, Pla
                 scale: None,
             },
         }),
-        "VARCHAR" | "NVARCHAR" | "CHARACTER VARYING" | "VARYING CHARACTER"
-        | "NATIVE CHARACTER" | "CHAR" | "NCHAR" | "CHARACTER" => Some(match args.as_slice() {
+        "VARCHAR" | "NVARCHAR" | "CHARACTER VARYING" | "VARYING CHARACTER" | "NATIVE CHARACTER"
+        | "CHAR" | "NCHAR" | "CHARACTER" => Some(match args.as_slice() {
             [n] if *n >= 1 && *n <= 10_485_760 => DataType::Varchar(*n),
             _ => DataType::Text,
         }),
@@ -156,7 +160,10 @@ mod tests {
         assert_eq!(map("character(20)"), DataType::Varchar(20));
         assert_eq!(
             map("NUMERIC(10,2)"),
-            DataType::Numeric { precision: Some(10), scale: Some(2) }
+            DataType::Numeric {
+                precision: Some(10),
+                scale: Some(2)
+            }
         );
         assert_eq!(map("DATETIME"), DataType::Timestamp(None));
         assert_eq!(map("json"), DataType::Jsonb);
@@ -166,10 +173,25 @@ mod tests {
         assert_eq!(map("VARYINGTEXT"), DataType::Text);
         assert_eq!(map("LONGBLOB"), DataType::Bytea);
         assert_eq!(map("DOUBLEISH"), DataType::Float8);
-        assert_eq!(map("MONEY"), DataType::Numeric { precision: None, scale: None });
-        let text = MappingOptions { unknown_as_text: true, ..MappingOptions::default() };
+        assert_eq!(
+            map("MONEY"),
+            DataType::Numeric {
+                precision: None,
+                scale: None
+            }
+        );
+        let text = MappingOptions {
+            unknown_as_text: true,
+            ..MappingOptions::default()
+        };
         assert_eq!(map_declared_type("MONEY", &text).0, DataType::Text);
-        let tz = MappingOptions { datetime_as_timestamptz: true, ..MappingOptions::default() };
-        assert_eq!(map_declared_type("timestamp", &tz).0, DataType::Timestamptz(None));
+        let tz = MappingOptions {
+            datetime_as_timestamptz: true,
+            ..MappingOptions::default()
+        };
+        assert_eq!(
+            map_declared_type("timestamp", &tz).0,
+            DataType::Timestamptz(None)
+        );
     }
 }
