@@ -17,6 +17,7 @@ pub struct Output {
     tty: bool,
     bars: MultiProgress,
     tables: Mutex<HashMap<String, ProgressBar>>,
+    started: std::time::Instant,
 }
 
 impl Output {
@@ -32,6 +33,7 @@ impl Output {
             tty,
             bars,
             tables: Mutex::new(HashMap::new()),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -269,7 +271,10 @@ impl ProgressSink for Output {
             return;
         }
         match event {
-            ProgressEvent::Phase(p) => self.line(&format!("{p} ...")),
+            ProgressEvent::Phase(p) => self.line(&format!(
+                "[{:>7.2}s] {p} ...",
+                self.started.elapsed().as_secs_f64()
+            )),
             ProgressEvent::TableStarted { table, rows } => {
                 if self.tty {
                     let bar = self.bars.add(ProgressBar::new(rows));

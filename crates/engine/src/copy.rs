@@ -161,6 +161,12 @@ async fn worker(run: Arc<CopyRun>, pg: tokio_postgres::Config) {
         Ok(c) => c,
         Err(e) => return fail(&run, e.to_string()),
     };
+    // A chunk and its effects commit together or not at all, so a commit lost in a server
+    // crash loses the whole chunk, which a rerun copies again: waiting for each flush buys
+    // nothing here.
+    if let Err(e) = client.batch_execute("SET synchronous_commit = off").await {
+        return fail(&run, barge_pg::target::db_message(&e));
+    }
     loop {
         if run.cancel.load(Ordering::SeqCst) {
             return;
@@ -235,10 +241,22 @@ async fn copy_item(
         .iter()
         .map(|c| c.target_name.clone())
         .collect();
-    let begin = client.batch_execute("BEGIN").await;
+    // A table copied as one stream starts from empty in its own transaction: a rerun never
+    // duplicates rows, and the rows can be written frozen.
+    let whole = item.range == ChunkRange::WHOLE;
+    let begin = if whole {
+        let truncate = format!(
+            "BEGIN; TRUNCATE {}",
+            barge_pg::ddl::qualified(&run.schema, &table.target_name)
+        );
+        client.batch_execute(&truncate).await
+    } else {
+        client.batch_execute("BEGIN").await
+    };
     let copied = match begin {
         Ok(()) => {
-            barge_pg::target::copy_in(client, &run.schema, &table.target_name, &columns, rx).await
+            barge_pg::target::copy_in(client, &run.schema, &table.target_name, &columns, whole, rx)
+                .await
         }
         Err(e) => {
             drop(rx);

@@ -154,18 +154,24 @@ pub async fn schema_table_count(client: &Client, schema: &str) -> Result<i64, Pg
 }
 
 /// Feed one complete binary COPY stream (header to trailer) into `table`; returns rows loaded.
+///
+/// With `freeze`, rows are written already frozen, which spares the index builds and ANALYZE
+/// that follow from setting hint bits on every page; PostgreSQL allows it only when the table
+/// was created or truncated in the same transaction.
 pub async fn copy_in(
     client: &Client,
     schema: &str,
     table: &str,
     columns: &[String],
+    freeze: bool,
     mut buffers: mpsc::Receiver<Bytes>,
 ) -> Result<u64, PgError> {
     let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
     let sql = format!(
-        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        "COPY {} ({}) FROM STDIN (FORMAT binary{})",
         qualified(schema, table),
-        cols.join(", ")
+        cols.join(", "),
+        if freeze { ", FREEZE" } else { "" }
     );
     let err = |e: tokio_postgres::Error| PgError::Copy {
         table: table.to_string(),

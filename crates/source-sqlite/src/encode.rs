@@ -363,7 +363,7 @@ fn render(v: ValueRef<'_>) -> String {
 }
 
 /// A name SQLite accepts for the rowid that no column of the table shadows.
-fn rowid_alias(table: &Table) -> &'static str {
+pub(crate) fn rowid_alias(table: &Table) -> &'static str {
     ["rowid", "_rowid_", "oid"]
         .into_iter()
         .find(|a| !table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(a)))

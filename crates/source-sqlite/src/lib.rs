@@ -138,20 +138,39 @@ impl SqliteSource {
             table: table.name.clone(),
             source,
         };
-        let sql = format!(
-            "SELECT rowid FROM {} ORDER BY rowid",
-            quote_ident(&table.name)
-        );
-        let mut stmt = conn.prepare(&sql).map_err(read_err)?;
-        let mut ids = stmt.query([]).map_err(read_err)?;
-        let mut bounds = Vec::new();
-        let mut n: u64 = 0;
-        while let Some(row) = ids.next().map_err(read_err)? {
-            if n > 0 && n.is_multiple_of(chunk_size) {
-                bounds.push(row.get::<_, i64>(0).map_err(read_err)?);
-            }
-            n += 1;
-        }
+        let rowid = encode::rowid_alias(table);
+        let quoted = quote_ident(&table.name);
+        // Dense rowids (the common case) give balanced ranges by arithmetic; only sparse ones
+        // need the boundaries read from the rowid b-tree.
+        // Two queries: SQLite answers a lone min() or max() from the b-tree edge, but scans
+        // the whole table when both share one query.
+        let edge = |f: &str| -> Result<i64, SqliteError> {
+            conn.query_row(&format!("SELECT {f}({rowid}) FROM {quoted}"), [], |r| {
+                r.get(0)
+            })
+            .map_err(read_err)
+        };
+        let (min, max) = (edge("min")?, edge("max")?);
+        let bounds: Vec<i64> =
+            if max.checked_sub(min).and_then(|d| d.checked_add(1)) == Some(rows as i64) {
+                (1..)
+                    .map(|k: i64| min + k * chunk_size as i64)
+                    .take_while(|b| *b <= max)
+                    .collect()
+            } else {
+                let sql = format!("SELECT {rowid} FROM {quoted} ORDER BY {rowid}");
+                let mut stmt = conn.prepare(&sql).map_err(read_err)?;
+                let mut ids = stmt.query([]).map_err(read_err)?;
+                let mut bounds = Vec::new();
+                let mut n: u64 = 0;
+                while let Some(row) = ids.next().map_err(read_err)? {
+                    if n > 0 && n.is_multiple_of(chunk_size) {
+                        bounds.push(row.get::<_, i64>(0).map_err(read_err)?);
+                    }
+                    n += 1;
+                }
+                bounds
+            };
         let mut ranges = Vec::with_capacity(bounds.len() + 1);
         let mut start = None;
         for b in bounds {
