@@ -678,14 +678,14 @@ impl Ctx<'_> {
                 let credential = credentials.resolve(&id, self.env)?;
                 if !matches!(
                     credential.kind,
-                    DatabaseKind::Postgres | DatabaseKind::Sqlite
+                    DatabaseKind::Postgres | DatabaseKind::Mssql
                 ) {
                     return Err(ConfigError::WrongDatabaseKind {
                         id,
                         path: credentials.path().to_path_buf(),
                         role: "tracking database".to_owned(),
                         ds_type: credential.kind.as_str().to_owned(),
-                        expected: "`postgres` or `sqlite`".to_owned(),
+                        expected: "`postgres` or `mssql`".to_owned(),
                     });
                 }
                 Ok(TrackingSettings {

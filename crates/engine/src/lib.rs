@@ -15,6 +15,7 @@ mod postload;
 mod progress;
 mod run;
 mod source;
+mod support;
 
 pub use error::EngineError;
 pub use plan::{build_plan, MigrationPlan, TablePlan};

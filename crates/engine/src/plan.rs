@@ -140,6 +140,7 @@ fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Fi
 
 /// Read the source and work out everything the run will do, without touching the target.
 pub fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineError> {
+    crate::support::check_supported(settings)?;
     let source = Source::open(settings)?;
     let mut schema = source.introspect(settings)?;
     let mut findings = std::mem::take(&mut schema.findings);
