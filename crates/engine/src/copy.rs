@@ -48,6 +48,8 @@ struct CopyRun {
     errors: Mutex<Vec<String>>,
     rejects: Mutex<Vec<Reject>>,
     sink: Arc<dyn ProgressSink>,
+    /// Called with a table's index once all its chunks are committed.
+    on_table_done: Arc<dyn Fn(usize) + Send + Sync>,
 }
 
 /// What the copy phase produced: rows per table (plan order) and the rejected values.
@@ -76,6 +78,7 @@ pub(crate) async fn copy_all(
     options: CopyOptions<'_>,
     cancel: Arc<AtomicBool>,
     sink: Arc<dyn ProgressSink>,
+    on_table_done: Arc<dyn Fn(usize) + Send + Sync>,
 ) -> Result<CopyOutcome, EngineError> {
     let CopyOptions {
         schema,
@@ -116,6 +119,7 @@ pub(crate) async fn copy_all(
         errors: Mutex::new(Vec::new()),
         rejects: Mutex::new(Vec::new()),
         sink,
+        on_table_done,
     });
     let mut handles = Vec::new();
     for _ in 0..workers {
@@ -307,6 +311,7 @@ async fn copy_item(
                     rows: total,
                     seconds,
                 });
+                (run.on_table_done)(item.table);
             }
             Ok(())
         }

@@ -11,7 +11,7 @@ pub enum EngineError {
     Naming(#[from] NamingError),
     #[error("{0}")]
     Setup(String),
-    #[error("{count} error(s) stopped the copy:\n{}", .errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{}", render_errors(.errors))]
     Copy { count: usize, errors: Vec<String> },
     #[error("writing the reject report `{path}`: {source}")]
     Rejects {
@@ -31,5 +31,20 @@ impl EngineError {
             | EngineError::Source(barge_source_sqlite::SqliteError::Missing(_)) => true,
             _ => false,
         }
+    }
+}
+
+/// One error as itself; several as a list, so none is hidden behind the first.
+fn render_errors(errors: &[String]) -> String {
+    match errors {
+        [one] => one.clone(),
+        many => format!(
+            "{} errors stopped the run:\n{}",
+            many.len(),
+            many.iter()
+                .map(|e| format!("  - {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
     }
 }

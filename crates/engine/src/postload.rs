@@ -7,11 +7,11 @@
 
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::EngineError;
-use barge_model::Schema;
+use barge_model::{Schema, Table};
 use barge_pg::ddl;
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tokio::sync::mpsc;
 
 /// One statement and what it is, for progress and errors.
 pub(crate) struct Step {
@@ -19,7 +19,97 @@ pub(crate) struct Step {
     pub sql: String,
 }
 
-/// Run independent statements on up to `workers` connections; every failure is reported.
+/// Independent statements run on up to `workers` connections; steps can be added while it
+/// runs (a table's keys and indexes start as soon as its copy is done, while other tables are
+/// still copying). Every failure is reported, not just the first.
+pub(crate) struct StepPool {
+    queue: mpsc::UnboundedSender<Step>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+    errors: Arc<Mutex<Vec<String>>>,
+}
+
+impl StepPool {
+    pub(crate) fn start(
+        pg: &tokio_postgres::Config,
+        workers: usize,
+        sink: &Arc<dyn ProgressSink>,
+    ) -> StepPool {
+        let (tx, rx) = mpsc::unbounded_channel::<Step>();
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let errors = Arc::new(Mutex::new(Vec::<String>::new()));
+        let handles = (0..workers.max(1))
+            .map(|_| {
+                let rx = rx.clone();
+                let errors = errors.clone();
+                let pg = pg.clone();
+                let sink = sink.clone();
+                tokio::spawn(async move {
+                    let mut client = None;
+                    loop {
+                        let next = rx.lock().await.recv().await;
+                        let Some(step) = next else { return };
+                        // Connect on the first step only: an idle pool costs no connection.
+                        if client.is_none() {
+                            match barge_pg::connect(&pg).await {
+                                Ok(c) => client = Some(c),
+                                Err(e) => {
+                                    lock(&errors).push(e.to_string());
+                                    return;
+                                }
+                            }
+                        }
+                        let Some(c) = client.as_ref() else { return };
+                        let started = Instant::now();
+                        match barge_pg::target::batch(c, &step.what, &step.sql).await {
+                            Ok(()) => sink.event(ProgressEvent::Step {
+                                what: step.what,
+                                seconds: started.elapsed().as_secs_f64(),
+                            }),
+                            Err(e) => lock(&errors).push(e.to_string()),
+                        }
+                    }
+                })
+            })
+            .collect();
+        StepPool {
+            queue: tx,
+            handles,
+            errors,
+        }
+    }
+
+    pub(crate) fn push(&self, steps: Vec<Step>) {
+        for s in steps {
+            // Workers only stop once the queue is closed, so a send cannot fail before then.
+            let _ = self.queue.send(s);
+        }
+    }
+
+    /// Wait for every queued step; all failures together.
+    pub(crate) async fn finish(self) -> Result<(), EngineError> {
+        drop(self.queue);
+        for h in self.handles {
+            if let Err(e) = h.await {
+                lock(&self.errors).push(format!("a post-load worker failed: {e}"));
+            }
+        }
+        let errors = std::mem::take(&mut *lock(&self.errors));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Copy {
+                count: errors.len(),
+                errors,
+            })
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Run independent statements on up to `workers` connections and wait for all of them.
 pub(crate) async fn run_parallel(
     pg: &tokio_postgres::Config,
     workers: usize,
@@ -29,89 +119,45 @@ pub(crate) async fn run_parallel(
     if steps.is_empty() {
         return Ok(());
     }
-    let workers = workers.clamp(1, steps.len());
-    let queue = Arc::new(Mutex::new(steps.into_iter().collect::<VecDeque<_>>()));
-    let errors = Arc::new(Mutex::new(Vec::<String>::new()));
-    let mut handles = Vec::new();
-    for _ in 0..workers {
-        let queue = queue.clone();
-        let errors = errors.clone();
-        let pg = pg.clone();
-        let sink = sink.clone();
-        handles.push(tokio::spawn(async move {
-            let client = match barge_pg::connect(&pg).await {
-                Ok(c) => c,
-                Err(e) => {
-                    errors
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(e.to_string());
-                    return;
-                }
-            };
-            loop {
-                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                let Some(step) = next else { return };
-                let started = Instant::now();
-                match barge_pg::target::batch(&client, &step.what, &step.sql).await {
-                    Ok(()) => sink.event(ProgressEvent::Step {
-                        what: step.what,
-                        seconds: started.elapsed().as_secs_f64(),
-                    }),
-                    Err(e) => errors
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(e.to_string()),
-                }
-            }
-        }));
+    let pool = StepPool::start(pg, workers.clamp(1, steps.len()), sink);
+    pool.push(steps);
+    pool.finish().await
+}
+
+/// Primary key, unique keys and indexes of one table.
+pub(crate) fn table_key_and_index_steps(schema_name: &str, t: &Table) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if let Some(pk) = &t.primary_key {
+        steps.push(Step {
+            what: format!("primary key of `{}`", t.target_name),
+            sql: ddl::add_primary_key(schema_name, t, pk),
+        });
     }
-    for h in handles {
-        if let Err(e) = h.await {
-            errors
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(format!("a post-load worker failed: {e}"));
-        }
+    for u in &t.unique_keys {
+        steps.push(Step {
+            what: format!(
+                "unique key ({}) of `{}`",
+                u.columns.join(", "),
+                t.target_name
+            ),
+            sql: ddl::add_unique(schema_name, t, u),
+        });
     }
-    let errors = std::mem::take(&mut *errors.lock().unwrap_or_else(|p| p.into_inner()));
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::Copy {
-            count: errors.len(),
-            errors,
-        })
+    for i in &t.indexes {
+        steps.push(Step {
+            what: format!("index `{}` of `{}`", i.target_name, t.target_name),
+            sql: ddl::create_index(schema_name, t, i),
+        });
     }
+    steps
 }
 
 pub(crate) fn key_and_index_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
-    let mut steps = Vec::new();
-    for t in &schema.tables {
-        if let Some(pk) = &t.primary_key {
-            steps.push(Step {
-                what: format!("primary key of `{}`", t.target_name),
-                sql: ddl::add_primary_key(schema_name, t, pk),
-            });
-        }
-        for u in &t.unique_keys {
-            steps.push(Step {
-                what: format!(
-                    "unique key ({}) of `{}`",
-                    u.columns.join(", "),
-                    t.target_name
-                ),
-                sql: ddl::add_unique(schema_name, t, u),
-            });
-        }
-        for i in &t.indexes {
-            steps.push(Step {
-                what: format!("index `{}` of `{}`", i.target_name, t.target_name),
-                sql: ddl::create_index(schema_name, t, i),
-            });
-        }
-    }
-    steps
+    schema
+        .tables
+        .iter()
+        .flat_map(|t| table_key_and_index_steps(schema_name, t))
+        .collect()
 }
 
 pub(crate) fn set_logged_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {

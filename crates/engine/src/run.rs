@@ -69,6 +69,26 @@ pub async fn migrate(
     let mut table_rows = vec![0u64; plan.tables.len()];
     let mut table_seconds = vec![0f64; plan.tables.len()];
     let mut rejects: Vec<Reject> = Vec::new();
+    // Keys and indexes of a table start as soon as its copy is done, while others copy.
+    let build_keys = !settings.data_only;
+    let index_pool = Arc::new(postload::StepPool::start(
+        &pg,
+        settings.index_workers,
+        &sink,
+    ));
+    let on_table_done: Arc<dyn Fn(usize) + Send + Sync> = {
+        let pool = index_pool.clone();
+        let plan = plan.clone();
+        let schema = schema.to_string();
+        Arc::new(move |i: usize| {
+            if build_keys {
+                pool.push(postload::table_key_and_index_steps(
+                    &schema,
+                    &plan.schema.tables[i],
+                ));
+            }
+        })
+    };
     if !settings.schema_only {
         sink.event(ProgressEvent::Phase("copying data"));
         let policy = match settings.on_invalid_value {
@@ -86,6 +106,7 @@ pub async fn migrate(
             },
             cancel.clone(),
             sink.clone(),
+            on_table_done.clone(),
         )
         .await?;
         table_rows = outcome.rows;
@@ -100,15 +121,15 @@ pub async fn migrate(
     };
 
     let s = &plan.schema;
+    if settings.schema_only {
+        index_pool.push(postload::key_and_index_steps(schema, s));
+    }
+    drop(on_table_done);
+    sink.event(ProgressEvent::Phase("building keys and indexes"));
+    let index_pool = Arc::try_unwrap(index_pool)
+        .map_err(|_| EngineError::Setup("the index pool is still shared after the copy".into()))?;
+    index_pool.finish().await?;
     if !settings.data_only {
-        sink.event(ProgressEvent::Phase("building keys and indexes"));
-        postload::run_parallel(
-            &pg,
-            settings.index_workers,
-            postload::key_and_index_steps(schema, s),
-            &sink,
-        )
-        .await?;
         if settings.unlogged_tables {
             sink.event(ProgressEvent::Phase("making tables logged"));
             postload::run_parallel(

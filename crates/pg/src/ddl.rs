@@ -344,3 +344,68 @@ pub fn schema_script(schema_name: &str, schema: &Schema, unlogged: bool) -> Vec<
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use barge_model::{Column, Index, Key, Table};
+
+    fn table() -> Table {
+        let mut t = Table::new("Order Items");
+        t.target_name = "order_items".into();
+        let mut id = Column::new("Id", "INTEGER", DataType::Int8);
+        id.target_name = "id".into();
+        id.identity = true;
+        id.nullable = false;
+        let mut price = Column::new(
+            "Price",
+            "NUMERIC(10,2)",
+            DataType::Numeric {
+                precision: Some(10),
+                scale: Some(2),
+            },
+        );
+        price.target_name = "price".into();
+        price.nullable = false;
+        price.default = Some(DefaultValue::Literal(Literal::Decimal("0.99".into())));
+        let mut added = Column::new("Added", "DATETIME", DataType::Timestamp(None));
+        added.target_name = "added".into();
+        added.default = Some(DefaultValue::CurrentTimestamp);
+        let mut note = Column::new("user", "TEXT", DataType::Text);
+        note.target_name = "user".into();
+        note.default = Some(DefaultValue::Literal(Literal::Text("it's".into())));
+        t.columns = vec![id, price, added, note];
+        t.primary_key = Some(Key {
+            name: None,
+            columns: vec!["Id".into()],
+        });
+        t.indexes.push(Index {
+            name: "ix_Lower".into(),
+            target_name: "ix_lower".into(),
+            unique: true,
+            parts: vec![IndexPart::Expr {
+                expr: Expr::Function(Function::Lower, vec![Expr::Column("user".into())]),
+                descending: false,
+            }],
+            predicate: Some(Expr::Binary(
+                BinaryOp::Gt,
+                Box::new(Expr::Column("Price".into())),
+                Box::new(Expr::Literal(Literal::Integer("-1".into()))),
+            )),
+        });
+        t
+    }
+
+    #[test]
+    fn table_ddl() {
+        let t = table();
+        let sql = [
+            create_table("app", &t, true),
+            add_primary_key("app", &t, t.primary_key.as_ref().unwrap()),
+            create_index("app", &t, &t.indexes[0]),
+            restart_identity("app", &t, &t.columns[0]),
+        ]
+        .join(";\n");
+        insta::assert_snapshot!(sql);
+    }
+}

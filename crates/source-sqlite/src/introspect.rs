@@ -284,9 +284,10 @@ fn read_indexes(
         }
         // (cid, name, desc) for each key column; cid -2 is an expression.
         let mut keys: Vec<(i64, Option<String>, bool)> = Vec::new();
+        let mut collations: Vec<String> = Vec::new();
         {
             let mut stmt = conn
-                .prepare("SELECT cid, name, \"desc\" FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
+                .prepare("SELECT cid, name, \"desc\", coalesce(coll, 'BINARY') FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
                 .map_err(e)?;
             let mut rows = stmt.query([&index_name]).map_err(e)?;
             while let Some(r) = rows.next().map_err(e)? {
@@ -295,7 +296,26 @@ fn read_indexes(
                     r.get(1).map_err(e)?,
                     r.get::<_, i64>(2).map_err(e)? != 0,
                 ));
+                let coll: String = r.get(3).map_err(e)?;
+                if !coll.eq_ignore_ascii_case("BINARY") && !collations.contains(&coll) {
+                    collations.push(coll);
+                }
             }
+        }
+        if !collations.is_empty() {
+            findings.push(
+                Finding::warning(
+                    FindingKind::IndexTranslated,
+                    format!(
+                        "{} `{index_name}` compares with collation {}; in PostgreSQL it uses the columns' default (case-sensitive) collation{}",
+                        if origin == "u" { "unique constraint" } else { "index" },
+                        collations.join(", "),
+                        if unique { ", so values differing only in case no longer collide" } else { "" }
+                    ),
+                )
+                .on_table(&table.name)
+                .with_hint("create a unique index on lower(column) in an after_all hook to keep case-insensitive uniqueness"),
+            );
         }
         if origin == "u" {
             table.unique_keys.push(Key {

@@ -40,7 +40,7 @@ pub enum SqliteError {
     },
     #[error("reading the SQLite schema: {0}")]
     Schema(rusqlite::Error),
-    #[error("column `{column}` of table `{table}`: value `{value}` {reason} ({row})")]
+    #[error("column `{column}` of table `{table}`: value `{value}` {reason} ({row})\nhint: set `on_invalid_value = \"null\"` to load such values as NULL and record them in the reject report")]
     InvalidValue {
         table: String,
         column: String,
