@@ -11,7 +11,8 @@ use crate::plan::MigrationPlan;
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::source::Source;
 use crate::EngineError;
-use barge_source_sqlite::{ChunkRange, InvalidValuePolicy, Reject, SqliteError};
+use barge_model::{InvalidValuePolicy, KeyRange, Reject};
+use barge_source_sqlite::SqliteError;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -26,7 +27,7 @@ const CHANNEL_DEPTH: usize = 4;
 
 struct CopyItem {
     table: usize,
-    range: ChunkRange,
+    range: KeyRange,
 }
 
 struct TableProgress {
@@ -247,7 +248,7 @@ async fn copy_item(
         .collect();
     // A table copied as one stream starts from empty in its own transaction: a rerun never
     // duplicates rows, and the rows can be written frozen.
-    let whole = item.range == ChunkRange::WHOLE;
+    let whole = item.range == KeyRange::WHOLE;
     let begin = if whole {
         let truncate = format!(
             "BEGIN; TRUNCATE {}",

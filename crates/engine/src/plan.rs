@@ -6,8 +6,8 @@ use crate::source::Source;
 use crate::EngineError;
 use barge_config::{IdentifierCase, Settings};
 use barge_model::naming::{assign_target_names, Folding};
+use barge_model::KeyRange;
 use barge_model::{Finding, FindingKind, IndexPart, Schema};
-use barge_source_sqlite::ChunkRange;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -17,7 +17,7 @@ pub struct TablePlan {
     pub rows: u64,
     /// Rowid (or key) ranges the copy is split into; one range means one stream.
     #[serde(skip)]
-    pub chunks: Vec<ChunkRange>,
+    pub chunks: Vec<KeyRange>,
     pub chunk_count: usize,
 }
 

@@ -8,8 +8,8 @@ use crate::progress::{ProgressEvent, ProgressSink};
 use crate::EngineError;
 use barge_config::{InvalidValuePolicy, OnSchemaExists, Settings};
 use barge_model::Finding;
+use barge_model::Reject;
 use barge_pg::ddl;
-use barge_source_sqlite::Reject;
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -92,8 +92,8 @@ pub async fn migrate(
     if !settings.schema_only {
         sink.event(ProgressEvent::Phase("copying data"));
         let policy = match settings.on_invalid_value {
-            InvalidValuePolicy::Error => barge_source_sqlite::InvalidValuePolicy::Error,
-            InvalidValuePolicy::Null => barge_source_sqlite::InvalidValuePolicy::Null,
+            InvalidValuePolicy::Error => barge_model::InvalidValuePolicy::Error,
+            InvalidValuePolicy::Null => barge_model::InvalidValuePolicy::Null,
         };
         let outcome = copy_all(
             plan.clone(),

@@ -6,12 +6,14 @@
 //! target never asks which source it came from. Everything skipped, changed or lossy on the way
 //! is a [`Finding`].
 
+pub mod copy;
 pub mod expr;
 pub mod finding;
 pub mod naming;
 pub mod schema;
 pub mod types;
 
+pub use copy::{InvalidValuePolicy, KeyRange, KeyValue, Reject};
 pub use expr::{BinaryOp, Expr, Literal, UnaryOp};
 pub use finding::{Finding, FindingKind, Severity};
 pub use naming::{Folding, NameCollision, NamingError};

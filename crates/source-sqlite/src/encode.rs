@@ -1,32 +1,14 @@
 //! The copy hot path: SQLite rows to binary COPY, one writer per column chosen up front.
 
-use crate::{quote_ident, ChunkRange, SqliteError};
+use crate::{quote_ident, SqliteError};
 use barge_model::{DataType, Table};
+use barge_model::{KeyRange, KeyValue};
 use barge_pgcopy::{numeric, temporal, CopyBuffer};
 use bytes::Bytes;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
-use serde::Serialize;
 
-/// What to do with a value that does not fit its column and has no lossless conversion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvalidValuePolicy {
-    /// Stop the run with the value's location.
-    Error,
-    /// Load NULL and record the value in the reject report.
-    Null,
-}
-
-/// One value loaded as NULL under `on_invalid_value = "null"`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Reject {
-    pub table: String,
-    pub column: String,
-    /// Where the row is: `rowid 42`, or the primary key values.
-    pub row: String,
-    pub value: String,
-    pub reason: String,
-}
+pub use barge_model::{InvalidValuePolicy, Reject};
 
 /// Seconds since 1970 of 9999-12-31 23:59:59: past this an epoch number is more likely
 /// milliseconds than a date, and barge refuses to guess.
@@ -373,7 +355,7 @@ pub(crate) fn rowid_alias(table: &Table) -> &'static str {
 pub(crate) fn copy_rows(
     conn: &Connection,
     table: &Table,
-    range: &ChunkRange,
+    range: &KeyRange,
     policy: InvalidValuePolicy,
     buffer_bytes: usize,
     send: &mut dyn FnMut(Bytes, u64) -> bool,
@@ -395,14 +377,20 @@ pub(crate) fn copy_rows(
             quote_ident(&table.name)
         )
     };
+    let rowid_bound = |b: &Option<Vec<KeyValue>>| match b.as_deref() {
+        None => Ok(None),
+        Some([KeyValue::Int(v)]) => Ok(Some(*v)),
+        Some(_) => Err(SqliteError::BadRange(table.name.clone())),
+    };
+    let (start, end) = (rowid_bound(&range.start)?, rowid_bound(&range.end)?);
     let mut params: Vec<i64> = Vec::new();
     if has_rowid {
         let mut conds = Vec::new();
-        if let Some(s) = range.start {
+        if let Some(s) = start {
             params.push(s);
             conds.push(format!("{rowid} >= ?{}", params.len()));
         }
-        if let Some(e) = range.end {
+        if let Some(e) = end {
             params.push(e);
             conds.push(format!("{rowid} < ?{}", params.len()));
         }

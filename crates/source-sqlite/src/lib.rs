@@ -15,7 +15,7 @@ mod introspect;
 pub mod sql_expr;
 mod types;
 
-pub use encode::{InvalidValuePolicy, Reject};
+pub use barge_model::{InvalidValuePolicy, Reject};
 pub use types::{map_declared_type, MappingOptions};
 
 use bytes::Bytes;
@@ -48,24 +48,14 @@ pub enum SqliteError {
         value: String,
         reason: String,
     },
+    #[error("table `{0}`: a chunk bound is not a rowid")]
+    BadRange(String),
     /// The consumer of the encoded buffers went away (the run is being cancelled).
     #[error("copy of table `{0}` was cancelled")]
     Cancelled(String),
 }
 
-/// A range of rowids `[start, end)`; `None` bounds are open.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChunkRange {
-    pub start: Option<i64>,
-    pub end: Option<i64>,
-}
-
-impl ChunkRange {
-    pub const WHOLE: ChunkRange = ChunkRange {
-        start: None,
-        end: None,
-    };
-}
+pub use barge_model::{KeyRange, KeyValue};
 
 /// An SQLite database file opened for reading.
 #[derive(Debug, Clone)]
@@ -125,13 +115,13 @@ impl SqliteSource {
         &self,
         table: &barge_model::Table,
         chunk_size: u64,
-    ) -> Result<Vec<ChunkRange>, SqliteError> {
+    ) -> Result<Vec<KeyRange>, SqliteError> {
         let rows = table.row_count.unwrap_or(0);
         if !matches!(table.chunking, barge_model::Chunking::IntegerKey { .. })
             || rows <= chunk_size
             || chunk_size == 0
         {
-            return Ok(vec![ChunkRange::WHOLE]);
+            return Ok(vec![KeyRange::WHOLE]);
         }
         let conn = self.connect()?;
         let read_err = |source| SqliteError::Read {
@@ -174,13 +164,14 @@ impl SqliteSource {
         let mut ranges = Vec::with_capacity(bounds.len() + 1);
         let mut start = None;
         for b in bounds {
-            ranges.push(ChunkRange {
-                start,
-                end: Some(b),
+            let bound = Some(vec![KeyValue::Int(b)]);
+            ranges.push(KeyRange {
+                start: start.clone(),
+                end: bound.clone(),
             });
-            start = Some(b);
+            start = bound;
         }
-        ranges.push(ChunkRange { start, end: None });
+        ranges.push(KeyRange { start, end: None });
         Ok(ranges)
     }
 
@@ -191,7 +182,7 @@ impl SqliteSource {
     pub fn copy_chunk(
         &self,
         table: &barge_model::Table,
-        range: &ChunkRange,
+        range: &KeyRange,
         policy: InvalidValuePolicy,
         buffer_bytes: usize,
         send: &mut dyn FnMut(Bytes, u64) -> bool,
