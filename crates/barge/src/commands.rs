@@ -96,10 +96,10 @@ fn migrate(settings: &Settings, format: Format, out: Arc<Output>) -> u8 {
             let cancel = cancel.clone();
             let out = out.clone();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if interrupted().await {
                     out.warn("interrupt received: stopping after the chunks in flight (press Ctrl-C again to abort now)");
                     cancel.store(true, Ordering::SeqCst);
-                    if tokio::signal::ctrl_c().await.is_ok() {
+                    if interrupted().await {
                         std::process::exit(i32::from(exit::INTERRUPTED));
                     }
                 }
@@ -114,4 +114,23 @@ fn migrate(settings: &Settings, format: Format, out: Arc<Output>) -> u8 {
             Err(e) => engine_failure(&out, &e),
         }
     })
+}
+
+/// Wait for Ctrl-C (SIGINT) or SIGTERM; false if no signal can be received.
+async fn interrupted() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return tokio::signal::ctrl_c().await.is_ok();
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
