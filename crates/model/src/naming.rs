@@ -18,15 +18,22 @@ pub const MAX_IDENTIFIER_BYTES: usize = 63;
 /// digit, and before the last capital of an acronym that starts a new word. Anything that is not
 /// a letter or digit becomes `_`; runs of `_` collapse. Works on any alphabet with case.
 pub fn snake_case(name: &str) -> String {
+    // An upper-case letter that has a lower-case form (mathematical capitals have none).
+    let upper = |c: char| c.is_uppercase() && c.to_lowercase().ne(std::iter::once(c));
+    // Word characters: everything but white space, controls and ASCII punctuation, so marks
+    // and symbols of other scripts stay inside their word and folding twice changes nothing.
+    let separator = |c: char| {
+        c.is_whitespace() || c.is_control() || (c.is_ascii() && !c.is_ascii_alphanumeric())
+    };
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
-        if c.is_alphanumeric() {
-            if c.is_uppercase() && i > 0 {
+        if !separator(c) {
+            if upper(c) && i > 0 {
                 let prev = chars[i - 1];
                 let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
                 let boundary =
-                    prev.is_lowercase() || prev.is_numeric() || (prev.is_uppercase() && next_lower);
+                    prev.is_lowercase() || prev.is_numeric() || (upper(prev) && next_lower);
                 if boundary && !out.ends_with('_') && !out.is_empty() {
                     out.push('_');
                 }
@@ -67,7 +74,8 @@ pub fn fit_identifier(name: &str) -> String {
     while !name.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!("{}{}", &name[..cut], suffix)
+    // No `_` right before the suffix: folding the result again must give the result.
+    format!("{}{}", name[..cut].trim_end_matches('_'), suffix)
 }
 
 /// How source names are folded into target names.
@@ -228,6 +236,7 @@ mod tests {
         assert_eq!(snake_case("userID"), "user_id");
         assert_eq!(snake_case("__x__"), "x");
         assert_eq!(snake_case("###"), "###");
+        assert_eq!(snake_case("Ὑ𝒞"), "ὑ𝒞");
     }
 
     #[test]
