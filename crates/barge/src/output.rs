@@ -139,6 +139,9 @@ impl Output {
             for i in &t.indexes {
                 println!("    index `{}`", i.target_name);
             }
+            for c in &t.checks {
+                println!("    check `{}`", barge_pg::ddl::render_expr(&c.expr, t));
+            }
             for fk in &t.foreign_keys {
                 println!(
                     "    foreign key ({}) references `{}` ({})",
@@ -204,6 +207,9 @@ impl Output {
         {
             eprintln!("{}", Self::finding_line(f));
         }
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
         println!();
         println!(
             "{:<32} {:>12} {:>9} {:>12}",
@@ -242,11 +248,11 @@ impl Output {
                 );
             }
         }
-        let warnings = s
-            .findings
-            .iter()
-            .filter(|f| f.severity >= Severity::Warning)
-            .count();
+        let warnings = s.warnings.len()
+            + s.findings
+                .iter()
+                .filter(|f| f.severity >= Severity::Warning)
+                .count();
         if warnings > 0 {
             println!("{warnings} warning(s): see above, or run `barge plan` for the full list");
         }

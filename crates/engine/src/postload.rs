@@ -197,6 +197,39 @@ pub(crate) fn foreign_key_steps(schema_name: &str, schema: &Schema) -> (Vec<Step
     (add, validate)
 }
 
+/// Add every CHECK constraint `NOT VALID`, then validate it, on one connection (there are
+/// few). The data is loaded by now, so a check PostgreSQL cannot take is reported, not fatal:
+/// one it cannot create (SQLite's loose typing, e.g. text compared with a number) is not
+/// migrated; one the loaded rows fail stays NOT VALID, enforced only for new rows.
+pub(crate) async fn add_checks(
+    client: &tokio_postgres::Client,
+    schema_name: &str,
+    schema: &Schema,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for t in &schema.tables {
+        for (i, c) in t.checks.iter().enumerate() {
+            let name = ddl::check_name(t, i, c);
+            let what = format!("check constraint `{name}` of `{}`", t.target_name);
+            if let Err(e) =
+                barge_pg::target::batch(client, &what, &ddl::add_check(schema_name, t, i, c)).await
+            {
+                warnings.push(format!("{e}\n  the constraint is not migrated"));
+                continue;
+            }
+            let validate = ddl::validate_check(schema_name, t, i, c);
+            if let Err(e) =
+                barge_pg::target::batch(client, &format!("validating {what}"), &validate).await
+            {
+                warnings.push(format!(
+                    "{e}\n  the constraint stays NOT VALID: enforced for new rows, not checked on the loaded ones"
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 pub(crate) fn identity_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
     let mut steps = Vec::new();
     for t in &schema.tables {

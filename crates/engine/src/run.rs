@@ -36,6 +36,8 @@ pub struct MigrationSummary {
     pub rejected_values: usize,
     /// Where rejected values were written, when there were any.
     pub reject_file: Option<PathBuf>,
+    /// Problems found after the load that did not stop it (a CHECK left NOT VALID).
+    pub warnings: Vec<String>,
 }
 
 /// Run a migration end to end.
@@ -121,6 +123,7 @@ pub async fn migrate(
     };
 
     let s = &plan.schema;
+    let mut warnings: Vec<String> = Vec::new();
     if settings.schema_only {
         index_pool.push(postload::key_and_index_steps(schema, s));
     }
@@ -145,6 +148,8 @@ pub async fn migrate(
         // Adding takes locks on both tables; one connection avoids lock waits between them.
         postload::run_parallel(&pg, 1, add, &sink).await?;
         postload::run_parallel(&pg, settings.index_workers, validate, &sink).await?;
+        sink.event(ProgressEvent::Phase("adding check constraints"));
+        warnings.extend(postload::add_checks(&client, schema, s).await);
     }
     sink.event(ProgressEvent::Phase("setting identity counters"));
     postload::run_parallel(&pg, 1, postload::identity_steps(schema, s), &sink).await?;
@@ -177,6 +182,7 @@ pub async fn migrate(
         findings: plan.findings.clone(),
         rejected_values: rejects.len(),
         reject_file,
+        warnings,
     })
 }
 

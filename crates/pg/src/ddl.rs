@@ -2,8 +2,8 @@
 
 use barge_model::expr::Function;
 use barge_model::{
-    BinaryOp, Column, DataType, DefaultValue, Expr, FkAction, ForeignKey, Index, IndexPart, Key,
-    Literal, Schema, Table, UnaryOp,
+    BinaryOp, Check, Column, DataType, DefaultValue, Expr, FkAction, ForeignKey, Index, IndexPart,
+    Key, Literal, Schema, Table, UnaryOp,
 };
 
 /// Quote an identifier for PostgreSQL, always.
@@ -306,6 +306,38 @@ pub fn validate_foreign_key(schema: &str, table: &Table, fk: &ForeignKey) -> Str
     )
 }
 
+/// The constraint name of a CHECK: its source name folded like other names, or
+/// `<table>_check<n>` (1-based position) when the source gave none.
+pub fn check_name(table: &Table, position: usize, check: &Check) -> String {
+    match &check.name {
+        Some(n) => barge_model::naming::fit_identifier(&format!("{}_{}", table.target_name, n)),
+        None => barge_model::naming::fit_identifier(&format!(
+            "{}_check{}",
+            table.target_name,
+            position + 1
+        )),
+    }
+}
+
+/// `ADD CONSTRAINT ... CHECK (...) NOT VALID`; validated separately so existing rows that
+/// PostgreSQL judges differently are reported rather than blocking the load.
+pub fn add_check(schema: &str, table: &Table, position: usize, check: &Check) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}) NOT VALID",
+        qualified(schema, &table.target_name),
+        quote_ident(&check_name(table, position, check)),
+        render_expr(&check.expr, table)
+    )
+}
+
+pub fn validate_check(schema: &str, table: &Table, position: usize, check: &Check) -> String {
+    format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        qualified(schema, &table.target_name),
+        quote_ident(&check_name(table, position, check))
+    )
+}
+
 /// Move an identity column's sequence past the largest loaded value.
 pub fn restart_identity(schema: &str, table: &Table, column: &Column) -> String {
     let t = qualified(schema, &table.target_name);
@@ -340,6 +372,9 @@ pub fn schema_script(schema_name: &str, schema: &Schema, unlogged: bool) -> Vec<
             if let Some(parent) = schema.table(&fk.ref_table) {
                 out.push(add_foreign_key(schema_name, t, fk, parent));
             }
+        }
+        for (i, c) in t.checks.iter().enumerate() {
+            out.push(add_check(schema_name, t, i, c));
         }
     }
     out

@@ -1,11 +1,12 @@
 //! Reading an SQLite schema through its PRAGMAs and `sqlite_schema`.
 
 use crate::sql_expr::{parse_expr_for_table, translate_default, DefaultTranslation};
+use crate::table_sql::parse_create_table;
 use crate::types::{map_declared_type, MappingOptions, Placement};
 use crate::{quote_ident, SqliteError};
 use barge_model::Finding;
 use barge_model::{
-    Chunking, Column, FindingKind, FkAction, ForeignKey, Index, IndexPart, Key, Schema,
+    Check, Chunking, Column, FindingKind, FkAction, ForeignKey, Index, IndexPart, Key, Schema,
     SourceObject, Table,
 };
 use rusqlite::Connection;
@@ -125,7 +126,6 @@ fn read_table(
     let e = SqliteError::Schema;
     let name = &entry.name;
     let mut table = Table::new(name);
-    let upper_sql = entry.sql.to_ascii_uppercase();
     let mut pk: Vec<(i64, String)> = Vec::new();
     {
         let mut stmt = conn
@@ -223,15 +223,40 @@ fn read_table(
             }
         }
     }
-    if upper_sql.contains("CHECK") {
-        findings.push(
-            Finding::warning(
-                FindingKind::CheckSkipped,
-                "table has CHECK constraints, which are not migrated",
-            )
-            .on_table(name)
-            .with_hint("recreate them with ALTER TABLE ... ADD CHECK in an after_all hook"),
-        );
+    let parts = parse_create_table(&entry.sql);
+    let column_names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    for check in &parts.checks {
+        match parse_expr_for_table(&check.sql, Some(&column_names)) {
+            Ok(expr) => table.checks.push(Check {
+                name: check.name.clone(),
+                expr,
+            }),
+            Err(why) => {
+                let mut f = Finding::warning(
+                    FindingKind::CheckSkipped,
+                    format!("CHECK ({}) is not migrated: {why}", check.sql),
+                )
+                .on_table(name)
+                .with_hint("recreate it with ALTER TABLE ... ADD CHECK in an after_all hook");
+                if let Some(c) = &check.column {
+                    f = f.on_column(c);
+                }
+                findings.push(f);
+            }
+        }
+    }
+    for (column, expr_sql) in &parts.generated {
+        if let Some(f) = findings.iter_mut().rev().find(|f| {
+            f.kind == FindingKind::GeneratedColumn
+                && f.table.as_deref() == Some(name.as_str())
+                && f.column
+                    .as_deref()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(column))
+        }) {
+            f.message = format!(
+                "generated column (AS ({expr_sql})) is copied as a plain column holding its current values; its expression is not recreated"
+            );
+        }
     }
     table.chunking = if entry.without_rowid {
         Chunking::Stream

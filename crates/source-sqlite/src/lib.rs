@@ -13,6 +13,7 @@
 mod encode;
 mod introspect;
 pub mod sql_expr;
+mod table_sql;
 mod types;
 
 pub use barge_model::{InvalidValuePolicy, Reject};

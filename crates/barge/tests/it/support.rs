@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rusqlite::types::ValueRef;
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 pub fn admin_url() -> String {
@@ -94,13 +96,69 @@ impl PgDb {
     }
 
     pub fn execute(&self, sql: &str) {
+        if let Err(e) = self.try_execute(sql) {
+            panic!("{sql}: {e}");
+        }
+    }
+
+    /// Run statements, returning PostgreSQL's error message (with its detail) on failure.
+    pub fn try_execute(&self, sql: &str) -> Result<(), String> {
         runtime().block_on(async {
             let c = client(&self.url).await;
             c.batch_execute(sql)
                 .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                .map_err(|e| match e.as_db_error() {
+                    Some(db) => format!("{}: {}", db.code().code(), db.message()),
+                    None => e.to_string(),
+                })
         })
     }
+
+    /// `(name, format_type)` of every column of `schema.table`, in column order.
+    pub fn columns(&self, schema: &str, table: &str) -> Vec<(String, String)> {
+        self.query(&format!(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = {} AND c.relname = {} AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum",
+            literal(schema),
+            literal(table)
+        ))
+        .into_iter()
+        .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+        .collect()
+    }
+
+    /// Names of the tables in `schema`, sorted.
+    pub fn tables(&self, schema: &str) -> Vec<String> {
+        self.query(&format!(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = {} AND c.relkind IN ('r', 'p') ORDER BY c.relname COLLATE \"C\"",
+            literal(schema)
+        ))
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect()
+    }
+
+    pub fn schema_exists(&self, schema: &str) -> bool {
+        self.scalar(&format!(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = {}",
+            literal(schema)
+        ))
+        .as_deref()
+            == Some("1")
+    }
+}
+
+/// A PostgreSQL string literal.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A PostgreSQL quoted identifier.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 impl Drop for PgDb {
@@ -142,9 +200,59 @@ impl Fixture {
         path
     }
 
+    /// Write `migration.toml` exactly as `top` (top-level keys and any tables) followed by
+    /// `[source]` and `[target]` sections pointing at `db`; for configs `config` cannot express.
+    pub fn config_toml(&self, db: &PgDb, top: &str) -> PathBuf {
+        self.write(
+            "migration.toml",
+            &format!(
+                "{top}\n\n[source]\ntype = \"sqlite\"\ndsn = \"source.sqlite\"\n\n[target]\ndsn = \"{}\"\n",
+                db.url
+            ),
+        )
+    }
+
+    /// Write a file into the fixture folder and return its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write fixture file");
+        path
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Rows of an SQLite query on the fixture, each value as PostgreSQL's text output would
+    /// show it for the matching column: integers and text as is, blobs as `\x` hex, reals in
+    /// Rust's shortest form (use reals whose forms agree, like 1.5), NULL as None.
+    pub fn sqlite_query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let conn = rusqlite::Connection::open(&self.sqlite).expect("open sqlite fixture");
+        let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| {
+                        r.get_ref(i).map(|v| match v {
+                            ValueRef::Null => None,
+                            ValueRef::Integer(i) => Some(i.to_string()),
+                            ValueRef::Real(f) => Some(f.to_string()),
+                            ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                            ValueRef::Blob(b) => Some(format!("\\x{}", hex(b))),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Run barge with arguments; stdout and stderr captured.
@@ -153,8 +261,16 @@ pub fn barge(args: &[&str]) -> Output {
 }
 
 pub fn barge_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    barge_in(None, args, env)
+}
+
+/// Run barge in working directory `cwd` (the test's own when None).
+pub fn barge_in(cwd: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_barge"));
     cmd.args(args);
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
     cmd.env_remove("BARGE_SOURCE_DSN")
         .env_remove("BARGE_TARGET_DSN");
     for (k, v) in env {
@@ -175,7 +291,21 @@ pub fn text(o: &Output) -> String {
 /// Assert a successful run and return its combined output.
 #[track_caller]
 pub fn assert_ok(o: &Output) -> String {
+    assert_exit(o, 0)
+}
+
+/// Assert the exit code and return the combined output.
+#[track_caller]
+pub fn assert_exit(o: &Output, code: i32) -> String {
     let t = text(o);
-    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert_eq!(o.status.code(), Some(code), "{t}");
     t
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
