@@ -256,6 +256,173 @@ pub(crate) fn parse_create_table(sql: &str) -> TableSql {
                     continue;
                 }
             }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// If a quoted name, string or comment starts at `i`, the index just past it.
+fn skip_opaque(s: &[u8], i: usize) -> Option<usize> {
+    let c = s[i];
+    let end = match c {
+        b'"' | b'`' | b'\'' | b'[' => {
+            let close = if c == b'[' { b']' } else { c };
+            let mut j = i + 1;
+            while j < s.len() && s[j] != close {
+                j += 1;
+            }
+            j + 1
+        }
+        b'-' if s.get(i + 1) == Some(&b'-') => {
+            let mut j = i;
+            while j < s.len() && s[j] != b'\n' {
+                j += 1;
+            }
+            j
+        }
+        b'/' if s.get(i + 1) == Some(&b'*') => {
+            let mut j = i + 2;
+            while j + 1 < s.len() && !(s[j] == b'*' && s[j + 1] == b'/') {
+                j += 1;
+            }
+            j + 2
+        }
+        _ => return None,
+    };
+    Some(end.min(s.len()))
+}
+
+/// Index of the first `(` outside quotes and comments.
+fn first_paren(text: &str) -> Option<usize> {
+    let s = text.as_bytes();
+    let mut i = 0;
+    while i < s.len() {
+        if let Some(next) = skip_opaque(s, i) {
+            i = next;
+            continue;
+        }
+        if s[i] == b'(' {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Index of the `)` matching the `(` at `open`, skipping quotes and comments.
+fn matching_paren(text: &str, open: usize) -> Option<usize> {
+    let s = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < s.len() {
+        if let Some(next) = skip_opaque(s, i) {
+            i = next;
+            continue;
+        }
+        match s[i] {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Split the column list at top-level commas.
+fn definitions(body: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let s = body.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < s.len() {
+        if let Some(next) = skip_opaque(s, i) {
+            i = next;
+            continue;
+        }
+        match s[i] {
+            b'(' => i = matching_paren(body, i).unwrap_or(s.len()),
+            b',' => {
+                out.push(&body[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < body.len() {
+        out.push(&body[start..]);
+    }
+    out
+}
+
+fn is_kw(t: &Token, kw: &str) -> bool {
+    matches!(t, Token::Word(w) if w.eq_ignore_ascii_case(kw))
+}
+
+/// Read CHECK constraints and generated expressions from a `CREATE TABLE` statement.
+pub(crate) fn parse_create_table(sql: &str) -> TableSql {
+    let mut out = TableSql::default();
+    let Some(open) = first_paren(sql) else {
+        return out;
+    };
+    let Some(close) = matching_paren(sql, open) else {
+        return out;
+    };
+    for def in definitions(&sql[open + 1..close]) {
+        let toks = tokens(def);
+        let Some(first) = toks.first() else { continue };
+        let table_level = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]
+            .iter()
+            .any(|k| is_kw(first, k));
+        let column = if table_level {
+            None
+        } else {
+            match first {
+                Token::Word(w) | Token::Quoted(w) => Some(w.clone()),
+                _ => None,
+            }
+        };
+        let mut pending_name: Option<String> = None;
+        let mut i = usize::from(!table_level);
+        while i < toks.len() {
+            if is_kw(&toks[i], "CONSTRAINT") {
+                // A name applies to the clause right after it; only CHECK names are kept.
+                pending_name = match (toks.get(i + 1), toks.get(i + 2)) {
+                    (Some(Token::Word(n) | Token::Quoted(n)), Some(next))
+                        if is_kw(next, "CHECK") =>
+                    {
+                        Some(n.clone())
+                    }
+                    _ => None,
+                };
+                i += 2;
+                continue;
+            }
+            if is_kw(&toks[i], "CHECK") {
+                if let Some(Token::Group(g)) = toks.get(i + 1) {
+                    out.checks.push(CheckSql {
+                        name: pending_name.take(),
+                        column: column.clone(),
+                        sql: g.clone(),
+                    });
+                    i += 2;
+                    continue;
+                }
+            }
+            if is_kw(&toks[i], "AS") {
+                if let (Some(Token::Group(g)), Some(c)) = (toks.get(i + 1), &column) {
+                    out.generated.push((c.clone(), g.clone()));
+                    i += 2;
+                    continue;
+                }
+            }
             // Any other clause ends the scope of a pending CONSTRAINT name.
             if !matches!(toks[i], Token::Group(_))
                 && !is_kw(&toks[i], "NOT")

@@ -309,3 +309,11 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// `barge plan CONFIG --format json`, parsed.
+#[track_caller]
+pub fn plan_json(config: &Path) -> serde_json::Value {
+    let o = barge(&["plan", config.to_str().expect("utf-8 path"), "--format", "json"]);
+    let t = assert_ok(&o);
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("plan JSON does not parse: {e}\n{t}"))
+}
