@@ -117,7 +117,7 @@ fn check_constraints_are_recreated_or_reported() {
         names,
         [
             "item_check1",
-            "item_check3",
+            "item_check4",
             "item_name_short",
             "item_qty_small"
         ],
