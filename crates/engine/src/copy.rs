@@ -9,10 +9,10 @@
 
 use crate::plan::MigrationPlan;
 use crate::progress::{ProgressEvent, ProgressSink};
+use crate::source::ReadError;
 use crate::source::Source;
 use crate::EngineError;
 use barge_model::{InvalidValuePolicy, KeyRange, Reject};
-use barge_source_sqlite::SqliteError;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -212,34 +212,24 @@ async fn copy_item(
         let run = run.clone();
         let range = item.range.clone();
         let index = item.table;
-        tokio::task::spawn_blocking(move || {
-            let table = &run.plan.schema.tables[index];
-            let name = run.plan.tables[index].source_name.clone();
-            let mut rejects = Vec::new();
-            let mut send = |buf: Bytes, rows: u64| {
-                if run.cancel.load(Ordering::Relaxed) || tx.blocking_send(buf).is_err() {
-                    return false;
-                }
-                if rows > 0 {
-                    run.sink.event(ProgressEvent::Rows {
-                        table: name.clone(),
-                        rows,
-                    });
-                }
-                true
-            };
-            let result = match &run.source {
-                Source::Sqlite(s) => s.copy_chunk(
-                    table,
-                    &range,
-                    run.policy,
-                    crate::copy::BUFFER_BYTES,
-                    &mut send,
-                    &mut rejects,
-                ),
-            };
-            (result, rejects)
-        })
+        let name = table_plan.source_name.clone();
+        let sink = run.sink.clone();
+        let cancel = run.cancel.clone();
+        let on_rows = move |rows: u64| {
+            sink.event(ProgressEvent::Rows {
+                table: name.clone(),
+                rows,
+            })
+        };
+        run.source.clone().read_chunk(
+            run.plan.clone(),
+            index,
+            range,
+            run.policy,
+            tx,
+            cancel,
+            Box::new(on_rows),
+        )
     };
     let columns: Vec<String> = table
         .columns
@@ -280,9 +270,9 @@ async fn copy_item(
             "table `{}`: read {rows} rows but PostgreSQL loaded {loaded}",
             table.name
         ))),
-        (Err(SqliteError::Cancelled(_)), Err(e)) => Err(Some(e.to_string())),
-        (Err(SqliteError::Cancelled(_)), Ok(_)) => Err(None),
-        (Err(e), _) => Err(Some(e.to_string())),
+        (Err(ReadError::Cancelled), Err(e)) => Err(Some(e.to_string())),
+        (Err(ReadError::Cancelled), Ok(_)) => Err(None),
+        (Err(ReadError::Failed(e)), _) => Err(Some(e)),
         (Ok(_), Err(e)) => Err(Some(e.to_string())),
     };
     match outcome {

@@ -1,8 +1,16 @@
 //! The sources a run can read from, behind one enum so the engine stays source-neutral.
 
+use crate::copy::BUFFER_BYTES;
+use crate::plan::MigrationPlan;
 use crate::EngineError;
 use barge_config::{Connection, Settings, SourceKind};
-use barge_source_sqlite::{MappingOptions, SqliteSource};
+use barge_model::{InvalidValuePolicy, KeyRange, Reject};
+use barge_source_sqlite::{MappingOptions, SqliteError, SqliteSource};
+use bytes::Bytes;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
@@ -42,6 +50,56 @@ impl Source {
                 };
                 Ok(s.introspect(&options)?)
             }
+        }
+    }
+}
+
+/// Why a chunk's reader stopped early.
+pub(crate) enum ReadError {
+    /// The run is being cancelled (another worker failed, or Ctrl-C).
+    Cancelled,
+    /// The source failed; the message names table, column and row where it can.
+    Failed(String),
+}
+
+/// A chunk reader's result: rows read, and values loaded as NULL.
+pub(crate) type ReadResult = (Result<u64, ReadError>, Vec<Reject>);
+
+impl Source {
+    /// Read one chunk into binary COPY buffers sent on `tx`, in the way the source needs
+    /// (a blocking thread for SQLite). Stops early when `cancel` is set or `tx` is closed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn read_chunk(
+        self,
+        plan: Arc<MigrationPlan>,
+        table: usize,
+        range: KeyRange,
+        policy: InvalidValuePolicy,
+        tx: mpsc::Sender<Bytes>,
+        cancel: Arc<AtomicBool>,
+        on_rows: Box<dyn Fn(u64) + Send + Sync>,
+    ) -> JoinHandle<ReadResult> {
+        match self {
+            Source::Sqlite(s) => tokio::task::spawn_blocking(move || {
+                let table = &plan.schema.tables[table];
+                let mut rejects = Vec::new();
+                let mut send = |buf: Bytes, rows: u64| {
+                    if cancel.load(Ordering::Relaxed) || tx.blocking_send(buf).is_err() {
+                        return false;
+                    }
+                    if rows > 0 {
+                        on_rows(rows);
+                    }
+                    true
+                };
+                let result = s
+                    .copy_chunk(table, &range, policy, BUFFER_BYTES, &mut send, &mut rejects)
+                    .map_err(|e| match e {
+                        SqliteError::Cancelled(_) => ReadError::Cancelled,
+                        e => ReadError::Failed(e.to_string()),
+                    });
+                (result, rejects)
+            }),
         }
     }
 }
