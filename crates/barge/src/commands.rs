@@ -28,7 +28,11 @@ pub fn run(cli: Cli) -> u8 {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match barge_engine::build_plan(&settings) {
+            let runtime = match runtime(&out) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            match runtime.block_on(barge_engine::build_plan(&settings)) {
                 Ok(plan) => {
                     out.plan(&plan, args.format);
                     exit::SUCCESS
@@ -133,4 +137,14 @@ async fn interrupted() -> bool {
     {
         tokio::signal::ctrl_c().await.is_ok()
     }
+}
+
+fn runtime(out: &Output) -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            out.error(&format!("cannot start the async runtime: {e}"), None);
+            exit::FAILED
+        })
 }

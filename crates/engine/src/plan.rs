@@ -139,10 +139,10 @@ fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Fi
 }
 
 /// Read the source and work out everything the run will do, without touching the target.
-pub fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineError> {
+pub async fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineError> {
     crate::support::check_supported(settings)?;
-    let source = Source::open(settings)?;
-    let mut schema = source.introspect(settings)?;
+    let source = Source::open(settings).await?;
+    let mut schema = source.introspect(settings).await?;
     let mut findings = std::mem::take(&mut schema.findings);
     apply_filters(settings, &mut schema, &mut findings);
     findings.extend(assign_target_names(
@@ -151,9 +151,7 @@ pub fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineError> {
     )?);
     let mut tables = Vec::new();
     for t in &schema.tables {
-        let chunks = match &source {
-            Source::Sqlite(s) => s.plan_chunks(t, settings.chunk_size)?,
-        };
+        let chunks = source.plan_chunks(t, settings.chunk_size).await?;
         tables.push(TablePlan {
             source_name: t.name.clone(),
             target_name: t.target_name.clone(),

@@ -48,12 +48,7 @@ pub async fn migrate(
 ) -> Result<MigrationSummary, EngineError> {
     let started = Instant::now();
     sink.event(ProgressEvent::Phase("reading the source"));
-    let plan = {
-        let settings = settings.clone();
-        tokio::task::spawn_blocking(move || build_plan(&settings))
-            .await
-            .map_err(|e| EngineError::Setup(format!("planning failed: {e}")))??
-    };
+    let plan = build_plan(settings).await?;
     let pg = pg_config(&settings.target.connection)?;
     let client = barge_pg::connect(&pg).await?;
     let schema = settings.schema.as_str();

@@ -18,7 +18,7 @@ pub(crate) enum Source {
 }
 
 impl Source {
-    pub(crate) fn open(settings: &Settings) -> Result<Source, EngineError> {
+    pub(crate) async fn open(settings: &Settings) -> Result<Source, EngineError> {
         match (&settings.source.kind, &settings.source.connection) {
             (SourceKind::Sqlite, Connection::SqliteFile(path)) => {
                 Ok(Source::Sqlite(SqliteSource::new(path)?))
@@ -35,7 +35,7 @@ impl Source {
         }
     }
 
-    pub(crate) fn introspect(
+    pub(crate) async fn introspect(
         &self,
         settings: &Settings,
     ) -> Result<barge_model::Schema, EngineError> {
@@ -48,10 +48,35 @@ impl Source {
                     datetime_as_timestamptz: tm.datetime_as_timestamptz,
                     preserve_defaults: settings.preserve_defaults,
                 };
-                Ok(s.introspect(&options)?)
+                let s = s.clone();
+                blocking(move || s.introspect(&options)).await
             }
         }
     }
+
+    /// Key ranges of about `chunk_size` rows for one table.
+    pub(crate) async fn plan_chunks(
+        &self,
+        table: &barge_model::Table,
+        chunk_size: u64,
+    ) -> Result<Vec<KeyRange>, EngineError> {
+        match self {
+            Source::Sqlite(s) => {
+                let (s, table) = (s.clone(), table.clone());
+                blocking(move || s.plan_chunks(&table, chunk_size)).await
+            }
+        }
+    }
+}
+
+/// Run blocking SQLite work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SqliteError> + Send + 'static,
+) -> Result<T, EngineError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| EngineError::Setup(format!("a source task failed: {e}")))?
+        .map_err(EngineError::from)
 }
 
 /// Why a chunk's reader stopped early.
