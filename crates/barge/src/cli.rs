@@ -26,6 +26,8 @@ pub enum Command {
     /// Show what `migrate` would do, from the source alone: tables, type mappings, keys,
     /// indexes and every finding. Does not connect to the target.
     Plan(PlanArgs),
+    /// Inspect the checkpoint of an interrupted run.
+    Checkpoint(CheckpointArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -73,9 +75,31 @@ pub struct MigrateArgs {
     /// Rows per chunk of a large table (overrides `chunk_size`).
     #[arg(long = "chunk_size", alias = "chunk-size")]
     pub chunk_size: Option<u64>,
+    /// Continue the interrupted run into the same target schema (same as `resume = true`).
+    #[arg(long, conflicts_with = "restart")]
+    pub resume: bool,
+    /// Discard an interrupted run (its schema and progress) and start over.
+    #[arg(long)]
+    pub restart: bool,
     /// Print the summary as JSON on stdout instead of a table.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    #[command(subcommand)]
+    pub command: CheckpointCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CheckpointCommand {
+    /// Show the checkpoint next to CONFIG: run id, start, phase, per-table items and rows,
+    /// and whether it matches the current configuration. Offline: connects to nothing.
+    Status {
+        /// Configuration file (TOML).
+        config: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -1,10 +1,11 @@
 //! The commands: settings first, then the engine, then output and an exit code.
 
-use crate::cli::{Cli, Command, ConnectionArgs, Format};
+use crate::cli::{CheckpointCommand, Cli, Command, ConnectionArgs, Format};
 use crate::exit;
 use crate::output::Output;
 use barge_config::{ConfigError, Overrides, Settings};
-use barge_engine::EngineError;
+use barge_engine::checkpoint::Checkpoint;
+use barge_engine::{EngineError, RunMode};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,11 +17,19 @@ pub fn run(cli: Cli) -> u8 {
             let mut overrides = overrides(&args.connections);
             overrides.workers = args.workers;
             overrides.chunk_size = args.chunk_size;
+            if args.resume {
+                overrides.resume = Some(true);
+            }
             let settings = match load(args.config.as_deref(), &overrides, &out) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            migrate(&settings, args.format, out)
+            let mode = RunMode {
+                resume: args.resume,
+                restart: args.restart,
+            };
+            let config = args.config.as_deref().map(|p| p.display().to_string());
+            migrate(&settings, mode, config, args.format, out)
         }
         Command::Plan(args) => {
             let overrides = overrides(&args.connections);
@@ -37,9 +46,32 @@ pub fn run(cli: Cli) -> u8 {
                     out.plan(&plan, args.format);
                     exit::SUCCESS
                 }
-                Err(e) => engine_failure(&out, &e),
+                Err(e) => engine_failure(&out, &e, None),
             }
         }
+        Command::Checkpoint(args) => match args.command {
+            CheckpointCommand::Status { config } => {
+                let settings = match load(Some(&config), &Overrides::default(), &out) {
+                    Ok(s) => s,
+                    Err(code) => return code,
+                };
+                let path = Checkpoint::path_for(&settings.base_dir);
+                match Checkpoint::load(&path) {
+                    Ok(c) => {
+                        let matches = c.as_ref().map(|c| {
+                            c.fingerprint.config
+                                == barge_engine::fingerprint::config_part(&settings)
+                        });
+                        out.checkpoint_status(&path, c.as_ref(), matches);
+                        exit::SUCCESS
+                    }
+                    Err(e) => {
+                        out.error(&e, None);
+                        exit::FAILED
+                    }
+                }
+            }
+        },
     }
 }
 
@@ -60,12 +92,13 @@ fn load(config: Option<&Path>, overrides: &Overrides, out: &Output) -> Result<Se
     })
 }
 
-fn engine_failure(out: &Output, e: &EngineError) -> u8 {
+fn engine_failure(out: &Output, e: &EngineError, config: Option<&str>) -> u8 {
+    let resume = format!("barge migrate {} --resume", config.unwrap_or("CONFIG"));
     match e {
         EngineError::Interrupted => {
             out.error(
-                "the migration was interrupted; chunks already committed stay in PostgreSQL",
-                None,
+                "the migration was interrupted; everything committed so far is recorded",
+                Some(&format!("`{resume}` continues where it stopped")),
             );
             exit::INTERRUPTED
         }
@@ -76,6 +109,13 @@ fn engine_failure(out: &Output, e: &EngineError) -> u8 {
             );
             exit::CONNECTION
         }
+        EngineError::Copy { .. } | EngineError::Target(_) | EngineError::Source(_) => {
+            out.error(&e.to_string(), None);
+            out.warn(&format!(
+                "completed steps are recorded: after fixing the cause, `{resume}` continues"
+            ));
+            exit::FAILED
+        }
         e => {
             out.error(&e.to_string(), None);
             exit::FAILED
@@ -83,7 +123,13 @@ fn engine_failure(out: &Output, e: &EngineError) -> u8 {
     }
 }
 
-fn migrate(settings: &Settings, format: Format, out: Arc<Output>) -> u8 {
+fn migrate(
+    settings: &Settings,
+    mode: RunMode,
+    config: Option<String>,
+    format: Format,
+    out: Arc<Output>,
+) -> u8 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -110,12 +156,12 @@ fn migrate(settings: &Settings, format: Format, out: Arc<Output>) -> u8 {
             });
         }
         out.start(settings);
-        match barge_engine::migrate(settings, out.clone(), cancel).await {
+        match barge_engine::migrate(settings, mode, out.clone(), cancel).await {
             Ok(summary) => {
                 out.summary(&summary, format);
                 exit::SUCCESS
             }
-            Err(e) => engine_failure(&out, &e),
+            Err(e) => engine_failure(&out, &e, config.as_deref()),
         }
     })
 }

@@ -3,6 +3,22 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use crate::cli::Format;
+
+/// `println!` that ignores a closed stdout (`barge plan | head` must not panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr.
+macro_rules! esay {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 use barge_config::Settings;
 use barge_engine::{MigrationPlan, MigrationSummary, ProgressEvent, ProgressSink};
 use barge_model::{Finding, Severity};
@@ -44,15 +60,15 @@ impl Output {
         if self.tty {
             let _ = self.bars.println(text);
         } else {
-            eprintln!("{text}");
+            esay!("{text}");
         }
     }
 
     pub fn error(&self, message: &str, hint: Option<&str>) {
         let _ = self.bars.clear();
-        eprintln!("error: {message}");
+        esay!("error: {message}");
         if let Some(h) = hint {
-            eprintln!("hint: {h}");
+            esay!("hint: {h}");
         }
     }
 
@@ -94,16 +110,16 @@ impl Output {
     pub fn plan(&self, plan: &MigrationPlan, format: Format) {
         if format == Format::Json {
             match serde_json::to_string_pretty(plan) {
-                Ok(s) => println!("{s}"),
+                Ok(s) => say!("{s}"),
                 Err(e) => self.error(&format!("cannot render the plan as JSON: {e}"), None),
             }
             return;
         }
-        println!("source: {}", plan.source);
-        println!("target: {} (schema `{}`)", plan.target, plan.target_schema);
-        println!();
+        say!("source: {}", plan.source);
+        say!("target: {} (schema `{}`)", plan.target, plan.target_schema);
+        say!();
         for (t, tp) in plan.schema.tables.iter().zip(&plan.tables) {
-            println!(
+            say!(
                 "table `{}` -> `{}`  ({} rows, {} chunk{})",
                 t.name,
                 t.target_name,
@@ -122,7 +138,7 @@ impl Output {
                 if let Some(d) = &c.default {
                     extra.push(format!("default {}", barge_pg_default(d, c, t)));
                 }
-                println!(
+                say!(
                     "    {:<28} {:<20} -> {:<24} {}",
                     c.name,
                     c.source_type,
@@ -131,19 +147,19 @@ impl Output {
                 );
             }
             if let Some(pk) = &t.primary_key {
-                println!("    primary key ({})", pk.columns.join(", "));
+                say!("    primary key ({})", pk.columns.join(", "));
             }
             for u in &t.unique_keys {
-                println!("    unique ({})", u.columns.join(", "));
+                say!("    unique ({})", u.columns.join(", "));
             }
             for i in &t.indexes {
-                println!("    index `{}`", i.target_name);
+                say!("    index `{}`", i.target_name);
             }
             for c in &t.checks {
-                println!("    check `{}`", barge_pg::ddl::render_expr(&c.expr, t));
+                say!("    check `{}`", barge_pg::ddl::render_expr(&c.expr, t));
             }
             for fk in &t.foreign_keys {
-                println!(
+                say!(
                     "    foreign key ({}) references `{}` ({})",
                     fk.columns.join(", "),
                     fk.ref_table,
@@ -157,33 +173,33 @@ impl Output {
                 .map(|c| c.target_name.as_str())
                 .collect();
             if !identities.is_empty() {
-                println!(
+                say!(
                     "    sequence: identity on {} restarted past the loaded maximum",
                     identities.join(", ")
                 );
             }
         }
         if !plan.schema.views.is_empty() || !plan.schema.triggers.is_empty() {
-            println!();
-            println!("objects not migrated (recreate them yourself):");
+            say!();
+            say!("objects not migrated (recreate them yourself):");
             for v in &plan.schema.views {
-                println!("    view `{}`", v.name);
+                say!("    view `{}`", v.name);
             }
             for t in &plan.schema.triggers {
-                println!(
+                say!(
                     "    trigger `{}` on `{}`",
                     t.name,
                     t.table.as_deref().unwrap_or("")
                 );
             }
         }
-        println!();
+        say!();
         if plan.findings.is_empty() {
-            println!("no findings");
+            say!("no findings");
         } else {
-            println!("findings ({}):", plan.findings.len());
+            say!("findings ({}):", plan.findings.len());
             for f in &plan.findings {
-                println!("{}", Self::finding_line(f));
+                say!("{}", Self::finding_line(f));
             }
         }
     }
@@ -192,7 +208,7 @@ impl Output {
         let _ = self.bars.clear();
         if format == Format::Json {
             match serde_json::to_string_pretty(s) {
-                Ok(j) => println!("{j}"),
+                Ok(j) => say!("{j}"),
                 Err(e) => self.error(&format!("cannot render the summary as JSON: {e}"), None),
             }
             return;
@@ -205,15 +221,18 @@ impl Output {
             .iter()
             .filter(|f| f.severity >= Severity::Warning)
         {
-            eprintln!("{}", Self::finding_line(f));
+            esay!("{}", Self::finding_line(f));
         }
         for w in &s.warnings {
-            eprintln!("warning: {w}");
+            esay!("warning: {w}");
         }
-        println!();
-        println!(
+        say!();
+        say!(
             "{:<32} {:>12} {:>9} {:>12}",
-            "table", "rows", "seconds", "rows/s"
+            "table",
+            "rows",
+            "seconds",
+            "rows/s"
         );
         let mut total_rows = 0;
         for t in &s.tables {
@@ -223,12 +242,15 @@ impl Output {
             } else {
                 0.0
             };
-            println!(
+            say!(
                 "{:<32} {:>12} {:>9.2} {:>12.0}",
-                t.target_name, t.rows, t.seconds, rate
+                t.target_name,
+                t.rows,
+                t.seconds,
+                rate
             );
         }
-        println!(
+        say!(
             "{:<32} {:>12} {:>9.2} {:>12.0}",
             "total (with keys and indexes)",
             total_rows,
@@ -239,9 +261,15 @@ impl Output {
                 0.0
             }
         );
+        if s.resumed {
+            say!(
+                "resumed run {}: rows include those committed before the interruption",
+                s.run_id
+            );
+        }
         if s.rejected_values > 0 {
             if let Some(p) = &s.reject_file {
-                println!(
+                say!(
                     "{} value(s) loaded as NULL; see the reject report {}",
                     s.rejected_values,
                     p.display()
@@ -254,7 +282,47 @@ impl Output {
                 .filter(|f| f.severity >= Severity::Warning)
                 .count();
         if warnings > 0 {
-            println!("{warnings} warning(s): see above, or run `barge plan` for the full list");
+            say!("{warnings} warning(s): see above, or run `barge plan` for the full list");
+        }
+    }
+}
+
+impl Output {
+    pub fn checkpoint_status(
+        &self,
+        path: &std::path::Path,
+        checkpoint: Option<&barge_engine::checkpoint::Checkpoint>,
+        matches: Option<bool>,
+    ) {
+        let Some(c) = checkpoint else {
+            say!(
+                "no checkpoint at {}: no interrupted run to resume",
+                path.display()
+            );
+            return;
+        };
+        say!("checkpoint: {}", path.display());
+        say!("run id:     {}", c.run_id);
+        say!("started:    {}", c.started_at);
+        say!("schema:     {}", c.target_schema);
+        say!("phase:      {}", c.phase);
+        say!(
+            "config:     {}",
+            if matches == Some(true) {
+                "matches the current configuration"
+            } else {
+                "DIFFERS from the current configuration: resuming will be refused (use --restart)"
+            }
+        );
+        say!();
+        say!("{:<32} {:>14} {:>14}", "table", "items done", "rows copied");
+        for t in &c.tables {
+            say!(
+                "{:<32} {:>14} {:>14}",
+                t.name,
+                format!("{}/{}", t.items_done, t.items_total),
+                t.rows
+            );
         }
     }
 }
@@ -325,7 +393,8 @@ impl ProgressSink for Output {
                     "copy `{table}`: {rows} rows in {seconds:.2} s ({rate:.0} rows/s)"
                 ));
             }
-            ProgressEvent::Step { .. } => {}
+            ProgressEvent::Step { .. } | ProgressEvent::ChunkDone { .. } => {}
+            ProgressEvent::Warning(w) => self.line(&format!("warning: {w}")),
             ProgressEvent::Rejected { table, column } => {
                 self.line(&format!("warning: table `{table}`, column `{column}`: invalid value loaded as NULL (see the reject report)"));
             }

@@ -161,24 +161,6 @@ pub(crate) fn build(
             "a schema-only run copies no data",
         ),
         (
-            resume && on_schema_exists == OnSchemaExists::Recreate,
-            "resume",
-            "on_schema_exists",
-            "`recreate` drops the data a resumed run continues from",
-        ),
-        (
-            resume && on_schema_exists == OnSchemaExists::Use,
-            "resume",
-            "on_schema_exists",
-            "`use` needs an empty schema, and a resumed run finds it filled",
-        ),
-        (
-            resume && schema_only,
-            "resume",
-            "schema_only",
-            "a schema-only run has no data to resume",
-        ),
-        (
             resume && truncate_before_copy,
             "resume",
             "truncate_before_copy",

@@ -1,29 +1,34 @@
-//! The copy phase: a bounded set of workers over chunks, each chunk one COPY in one transaction.
+//! The copy phase: a bounded set of workers over chunks, each chunk one COPY in one transaction
+//! together with its ledger record (exactly once: see `ledger`).
 //!
-//! A worker owns one PostgreSQL connection. For each chunk it starts a blocking reader thread that
-//! encodes rows into binary COPY buffers and hands them over a bounded channel (so memory is
-//! `workers x CHANNEL_DEPTH x BUFFER_BYTES`, whatever the table size), streams them into
-//! `COPY ... FROM STDIN`, and commits only when the reader finished cleanly; a failed or
-//! cancelled chunk rolls back and leaves nothing behind. The first error cancels the rest and
-//! every error is reported.
+//! A worker owns one PostgreSQL connection. For each chunk it starts a reader (a blocking
+//! thread for SQLite) that encodes rows into binary COPY buffers and hands them over a bounded
+//! channel (so memory is `workers x CHANNEL_DEPTH x BUFFER_BYTES`, whatever the table size),
+//! streams them into `COPY ... FROM STDIN`, and commits only when the reader finished cleanly;
+//! a failed or cancelled chunk rolls back and leaves nothing behind. A transient failure (lost
+//! connection, server restart) retries that chunk alone with backoff on a new connection;
+//! any other error cancels the rest and every error is reported.
 
+use crate::ledger::{item, Ledger};
 use crate::plan::MigrationPlan;
 use crate::progress::{ProgressEvent, ProgressSink};
-use crate::source::ReadError;
-use crate::source::Source;
+use crate::rejects::RejectLog;
+use crate::source::{ReadError, Source};
 use crate::EngineError;
-use barge_model::{InvalidValuePolicy, KeyRange, Reject};
+use barge_model::{InvalidValuePolicy, KeyRange};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Size of one COPY buffer handed to PostgreSQL.
 pub(crate) const BUFFER_BYTES: usize = 256 * 1024;
-/// Buffers in flight per worker between the reader thread and the connection.
+/// Buffers in flight per worker between the reader and the connection.
 const CHANNEL_DEPTH: usize = 4;
+/// Tries of one chunk after a transient failure, with backoff 0.5 s, 1 s, 2 s, ...
+const MAX_RETRIES: u32 = 6;
 
 struct CopyItem {
     table: usize,
@@ -43,26 +48,22 @@ struct CopyRun {
     source: Source,
     schema: String,
     policy: InvalidValuePolicy,
+    ledger: Arc<Ledger>,
     queue: Mutex<VecDeque<CopyItem>>,
     tables: Vec<TableProgress>,
     cancel: Arc<AtomicBool>,
     errors: Mutex<Vec<String>>,
-    rejects: Mutex<Vec<Reject>>,
+    rejects: Arc<RejectLog>,
     sink: Arc<dyn ProgressSink>,
     /// Called with a table's index once all its chunks are committed.
     on_table_done: Arc<dyn Fn(usize) + Send + Sync>,
 }
 
-/// What the copy phase produced: rows per table (plan order) and the rejected values.
+/// What the copy phase produced: rows per table (plan order), including rows a previous,
+/// interrupted run already committed.
 pub(crate) struct CopyOutcome {
     pub rows: Vec<u64>,
     pub seconds: Vec<f64>,
-    pub rejects: Vec<Reject>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panicking worker cannot leave these collections half-updated in a way that matters.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// How the copy phase runs.
@@ -70,6 +71,13 @@ pub(crate) struct CopyOptions<'a> {
     pub schema: &'a str,
     pub workers: usize,
     pub policy: InvalidValuePolicy,
+    pub ledger: Arc<Ledger>,
+    pub rejects: Arc<RejectLog>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking worker cannot leave these collections half-updated in a way that matters.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 pub(crate) async fn copy_all(
@@ -85,40 +93,61 @@ pub(crate) async fn copy_all(
         schema,
         workers,
         policy,
+        ledger,
+        rejects,
     } = options;
     // Largest tables first, so the longest stream starts early and the tail is short.
     let mut order: Vec<usize> = (0..plan.tables.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(plan.tables[i].rows));
     let mut queue = VecDeque::new();
-    for &i in &order {
-        for range in &plan.tables[i].chunks {
-            queue.push_back(CopyItem {
-                table: i,
-                range: range.clone(),
-            });
+    let mut tables = Vec::new();
+    for t in &plan.tables {
+        let mut remaining = 0;
+        let mut rows = 0;
+        for range in &t.chunks {
+            let key = item::copy(&t.source_name, range);
+            if ledger.is_done(&key) {
+                rows += ledger.rows(&key);
+            } else {
+                remaining += 1;
+            }
         }
-    }
-    let tables = plan
-        .tables
-        .iter()
-        .map(|t| TableProgress {
-            remaining_chunks: AtomicUsize::new(t.chunks.len()),
-            rows: AtomicU64::new(0),
+        tables.push(TableProgress {
+            remaining_chunks: AtomicUsize::new(remaining),
+            rows: AtomicU64::new(rows),
             started: Mutex::new(None),
             seconds: Mutex::new(0.0),
-        })
-        .collect();
+        });
+    }
+    for &i in &order {
+        let t = &plan.tables[i];
+        for range in &t.chunks {
+            if !ledger.is_done(&item::copy(&t.source_name, range)) {
+                queue.push_back(CopyItem {
+                    table: i,
+                    range: range.clone(),
+                });
+            }
+        }
+    }
+    // Tables an earlier run finished copying go straight to their keys and indexes.
+    for (i, t) in tables.iter().enumerate() {
+        if t.remaining_chunks.load(Ordering::SeqCst) == 0 {
+            on_table_done(i);
+        }
+    }
     let workers = workers.clamp(1, queue.len().max(1));
     let run = Arc::new(CopyRun {
         plan: plan.clone(),
         source,
         schema: schema.to_string(),
         policy,
+        ledger,
         queue: Mutex::new(queue),
         tables,
         cancel,
         errors: Mutex::new(Vec::new()),
-        rejects: Mutex::new(Vec::new()),
+        rejects,
         sink,
         on_table_done,
     });
@@ -143,17 +172,14 @@ pub(crate) async fn copy_all(
     if run.cancel.load(Ordering::SeqCst) {
         return Err(EngineError::Interrupted);
     }
-    let rejects = std::mem::take(&mut *lock(&run.rejects));
-    let outcome = CopyOutcome {
+    Ok(CopyOutcome {
         rows: run
             .tables
             .iter()
             .map(|t| t.rows.load(Ordering::SeqCst))
             .collect(),
         seconds: run.tables.iter().map(|t| *lock(&t.seconds)).collect(),
-        rejects,
-    };
-    Ok(outcome)
+    })
 }
 
 fn fail(run: &CopyRun, message: String) {
@@ -161,17 +187,36 @@ fn fail(run: &CopyRun, message: String) {
     lock(&run.errors).push(message);
 }
 
+/// Why a chunk did not commit.
+enum ItemError {
+    /// Another worker's error or an interrupt stopped it.
+    Cancelled,
+    Failed {
+        message: String,
+        transient: bool,
+    },
+}
+
+/// A copy session: chunk transactions commit asynchronously. A chunk and its ledger record
+/// commit together or not at all, so a commit lost in a server crash loses both, and the
+/// chunk is copied again: waiting for each flush buys nothing.
+async fn session(pg: &tokio_postgres::Config) -> Result<tokio_postgres::Client, ItemError> {
+    let client = barge_pg::connect(pg).await.map_err(|e| ItemError::Failed {
+        message: e.to_string(),
+        transient: true,
+    })?;
+    client
+        .batch_execute("SET synchronous_commit = off")
+        .await
+        .map_err(|e| ItemError::Failed {
+            message: barge_pg::target::db_message(&e),
+            transient: barge_pg::target::is_transient(&e),
+        })?;
+    Ok(client)
+}
+
 async fn worker(run: Arc<CopyRun>, pg: tokio_postgres::Config) {
-    let client = match barge_pg::connect(&pg).await {
-        Ok(c) => c,
-        Err(e) => return fail(&run, e.to_string()),
-    };
-    // A chunk and its effects commit together or not at all, so a commit lost in a server
-    // crash loses the whole chunk, which a rerun copies again: waiting for each flush buys
-    // nothing here.
-    if let Err(e) = client.batch_execute("SET synchronous_commit = off").await {
-        return fail(&run, barge_pg::target::db_message(&e));
-    }
+    let mut client: Option<tokio_postgres::Client> = None;
     loop {
         if run.cancel.load(Ordering::SeqCst) {
             return;
@@ -179,21 +224,47 @@ async fn worker(run: Arc<CopyRun>, pg: tokio_postgres::Config) {
         let Some(item) = lock(&run.queue).pop_front() else {
             return;
         };
-        if let Err(message) = copy_item(&run, &client, &item).await {
-            if let Some(m) = message {
-                fail(&run, m);
+        let mut attempt = 0;
+        loop {
+            let result = match &client {
+                Some(c) => copy_item(&run, c, &item).await,
+                None => match session(&pg).await {
+                    Ok(c) => {
+                        client = Some(c);
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            match result {
+                Ok(()) => break,
+                Err(ItemError::Cancelled) => return,
+                Err(ItemError::Failed { message, transient })
+                    if transient && attempt < MAX_RETRIES && !run.cancel.load(Ordering::SeqCst) =>
+                {
+                    let wait = Duration::from_millis(500 << attempt);
+                    run.sink.event(ProgressEvent::Warning(format!(
+                        "{message}\n  retrying table `{}` chunk in {:.1} s (attempt {} of {MAX_RETRIES})",
+                        run.plan.tables[item.table].source_name,
+                        wait.as_secs_f64(),
+                        attempt + 1
+                    )));
+                    client = None;
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(ItemError::Failed { message, .. }) => return fail(&run, message),
             }
-            return;
         }
     }
 }
 
-/// Copy one chunk in its own transaction. `Err(None)` means cancelled by someone else's error.
+/// Copy one chunk in its own transaction, recorded in the ledger in that transaction.
 async fn copy_item(
     run: &Arc<CopyRun>,
     client: &tokio_postgres::Client,
     item: &CopyItem,
-) -> Result<(), Option<String>> {
+) -> Result<(), ItemError> {
     let table_plan = &run.plan.tables[item.table];
     let table = &run.plan.schema.tables[item.table];
     let progress = &run.tables[item.table];
@@ -209,12 +280,8 @@ async fn copy_item(
     }
     let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
     let reader = {
-        let run = run.clone();
-        let range = item.range.clone();
-        let index = item.table;
         let name = table_plan.source_name.clone();
         let sink = run.sink.clone();
-        let cancel = run.cancel.clone();
         let on_rows = move |rows: u64| {
             sink.event(ProgressEvent::Rows {
                 table: name.clone(),
@@ -223,11 +290,11 @@ async fn copy_item(
         };
         run.source.clone().read_chunk(
             run.plan.clone(),
-            index,
-            range,
+            item.table,
+            item.range.clone(),
             run.policy,
             tx,
-            cancel,
+            run.cancel.clone(),
             Box::new(on_rows),
         )
     };
@@ -238,7 +305,7 @@ async fn copy_item(
         .collect();
     // A table copied as one stream starts from empty in its own transaction: a rerun never
     // duplicates rows, and the rows can be written frozen.
-    let whole = item.range == KeyRange::WHOLE;
+    let whole = item.range.is_whole();
     let begin = if whole {
         let truncate = format!(
             "BEGIN; TRUNCATE {}",
@@ -258,58 +325,89 @@ async fn copy_item(
             Err(barge_pg::PgError::Copy {
                 table: table.target_name.clone(),
                 message: barge_pg::target::db_message(&e),
+                transient: barge_pg::target::is_transient(&e),
             })
         }
     };
-    let (read, rejects) = reader
-        .await
-        .map_err(|e| Some(format!("reader of table `{}` failed: {e}", table.name)))?;
+    let (read, rejects) = reader.await.map_err(|e| ItemError::Failed {
+        message: format!("reader of table `{}` failed: {e}", table.name),
+        transient: false,
+    })?;
+    let pg_failure = |e: barge_pg::PgError| {
+        let transient = matches!(
+            e,
+            barge_pg::PgError::Copy {
+                transient: true,
+                ..
+            }
+        );
+        ItemError::Failed {
+            message: e.to_string(),
+            transient,
+        }
+    };
     let outcome = match (read, copied) {
         (Ok(rows), Ok(loaded)) if rows == loaded => Ok(rows),
-        (Ok(rows), Ok(loaded)) => Err(Some(format!(
-            "table `{}`: read {rows} rows but PostgreSQL loaded {loaded}",
-            table.name
-        ))),
-        (Err(ReadError::Cancelled), Err(e)) => Err(Some(e.to_string())),
-        (Err(ReadError::Cancelled), Ok(_)) => Err(None),
-        (Err(ReadError::Failed(e)), _) => Err(Some(e)),
-        (Ok(_), Err(e)) => Err(Some(e.to_string())),
-    };
-    match outcome {
-        Ok(rows) => {
-            client.batch_execute("COMMIT").await.map_err(|e| {
-                Some(format!(
-                    "committing a chunk of table `{}`: {}",
-                    table.name,
-                    barge_pg::target::db_message(&e)
-                ))
-            })?;
-            for r in &rejects {
-                run.sink.event(ProgressEvent::Rejected {
-                    table: r.table.clone(),
-                    column: r.column.clone(),
-                });
-            }
-            lock(&run.rejects).extend(rejects);
-            let total = progress.rows.fetch_add(rows, Ordering::SeqCst) + rows;
-            if progress.remaining_chunks.fetch_sub(1, Ordering::SeqCst) == 1 {
-                let seconds = lock(&progress.started)
-                    .map(|s| s.elapsed().as_secs_f64())
-                    .unwrap_or(0.0);
-                *lock(&progress.seconds) = seconds;
-                run.sink.event(ProgressEvent::TableDone {
-                    table: table_plan.source_name.clone(),
-                    rows: total,
-                    seconds,
-                });
-                (run.on_table_done)(item.table);
-            }
-            Ok(())
+        (Ok(rows), Ok(loaded)) => Err(ItemError::Failed {
+            message: format!(
+                "table `{}`: read {rows} rows but PostgreSQL loaded {loaded}",
+                table.name
+            ),
+            transient: false,
+        }),
+        (Err(ReadError::Cancelled), Err(e)) => Err(pg_failure(e)),
+        (Err(ReadError::Cancelled), Ok(_)) => Err(ItemError::Cancelled),
+        (Err(ReadError::Failed { message, transient }), _) => {
+            Err(ItemError::Failed { message, transient })
         }
+        (Ok(_), Err(e)) => Err(pg_failure(e)),
+    };
+    let rows = match outcome {
+        Ok(rows) => rows,
         Err(e) => {
             // The connection may be mid-COPY or in a failed transaction; either way discard it.
             let _ = client.batch_execute("ROLLBACK").await;
-            Err(e)
+            return Err(e);
         }
+    };
+    let key = item::copy(&table_plan.source_name, &item.range);
+    let commit = format!("{};\nCOMMIT", run.ledger.record_sql(&key, rows));
+    if let Err(e) = client.batch_execute(&commit).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(ItemError::Failed {
+            message: format!(
+                "committing a chunk of table `{}`: {}",
+                table.name,
+                barge_pg::target::db_message(&e)
+            ),
+            transient: barge_pg::target::is_transient(&e),
+        });
     }
+    for r in &rejects {
+        run.sink.event(ProgressEvent::Rejected {
+            table: r.table.clone(),
+            column: r.column.clone(),
+        });
+    }
+    if let Err(e) = run.rejects.append(&rejects) {
+        run.sink.event(ProgressEvent::Warning(e));
+    }
+    run.sink.event(ProgressEvent::ChunkDone {
+        table: table_plan.source_name.clone(),
+        rows,
+    });
+    let total = progress.rows.fetch_add(rows, Ordering::SeqCst) + rows;
+    if progress.remaining_chunks.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let seconds = lock(&progress.started)
+            .map(|s| s.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
+        *lock(&progress.seconds) = seconds;
+        run.sink.event(ProgressEvent::TableDone {
+            table: table_plan.source_name.clone(),
+            rows: total,
+            seconds,
+        });
+        (run.on_table_done)(item.table);
+    }
+    Ok(())
 }

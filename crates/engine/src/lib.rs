@@ -7,12 +7,16 @@
 //! ```
 //! Progress is reported as [`ProgressEvent`]s to one [`ProgressSink`]; the engine never prints.
 
+pub mod checkpoint;
 mod connect;
 mod copy;
 mod error;
+pub mod fingerprint;
+mod ledger;
 mod plan;
 mod postload;
 mod progress;
+mod rejects;
 mod run;
 mod source;
 mod support;
@@ -20,4 +24,4 @@ mod support;
 pub use error::EngineError;
 pub use plan::{build_plan, MigrationPlan, TablePlan};
 pub use progress::{ProgressEvent, ProgressSink};
-pub use run::{migrate, MigrationSummary, TableSummary};
+pub use run::{migrate, MigrationSummary, RunMode, TableSummary};

@@ -5,6 +5,7 @@
 //! per index worker); foreign keys are added `NOT VALID` (instant) and then validated in
 //! parallel, which only reads.
 
+use crate::ledger::{item, Ledger};
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::EngineError;
 use barge_model::{Schema, Table};
@@ -33,6 +34,7 @@ impl StepPool {
         pg: &tokio_postgres::Config,
         workers: usize,
         sink: &Arc<dyn ProgressSink>,
+        ledger: &Arc<Ledger>,
     ) -> StepPool {
         let (tx, rx) = mpsc::unbounded_channel::<Step>();
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
@@ -43,11 +45,16 @@ impl StepPool {
                 let errors = errors.clone();
                 let pg = pg.clone();
                 let sink = sink.clone();
+                let ledger = ledger.clone();
                 tokio::spawn(async move {
                     let mut client = None;
                     loop {
                         let next = rx.lock().await.recv().await;
                         let Some(step) = next else { return };
+                        let key = item::step(&step.what);
+                        if ledger.is_done(&key) {
+                            continue;
+                        }
                         // Connect on the first step only: an idle pool costs no connection.
                         if client.is_none() {
                             match barge_pg::connect(&pg).await {
@@ -60,12 +67,31 @@ impl StepPool {
                         }
                         let Some(c) = client.as_ref() else { return };
                         let started = Instant::now();
-                        match barge_pg::target::batch(c, &step.what, &step.sql).await {
+                        // The step and its ledger record commit together: done once, never twice.
+                        let sql = format!(
+                            "BEGIN;\n{};\n{};\nCOMMIT",
+                            step.sql,
+                            ledger.record_sql(&key, 0)
+                        );
+                        match barge_pg::target::batch(c, &step.what, &sql).await {
                             Ok(()) => sink.event(ProgressEvent::Step {
                                 what: step.what,
                                 seconds: started.elapsed().as_secs_f64(),
                             }),
-                            Err(e) => lock(&errors).push(e.to_string()),
+                            Err(e) => {
+                                let _ = c.batch_execute("ROLLBACK").await;
+                                let e = match e {
+                                    barge_pg::PgError::Statement { what, message, .. } => {
+                                        barge_pg::PgError::Statement {
+                                            what,
+                                            message,
+                                            statement: step.sql.clone(),
+                                        }
+                                    }
+                                    other => other,
+                                };
+                                lock(&errors).push(e.to_string())
+                            }
                         }
                     }
                 })
@@ -115,11 +141,12 @@ pub(crate) async fn run_parallel(
     workers: usize,
     steps: Vec<Step>,
     sink: &Arc<dyn ProgressSink>,
+    ledger: &Arc<Ledger>,
 ) -> Result<(), EngineError> {
     if steps.is_empty() {
         return Ok(());
     }
-    let pool = StepPool::start(pg, workers.clamp(1, steps.len()), sink);
+    let pool = StepPool::start(pg, workers.clamp(1, steps.len()), sink, ledger);
     pool.push(steps);
     pool.finish().await
 }
@@ -205,22 +232,49 @@ pub(crate) async fn add_checks(
     client: &tokio_postgres::Client,
     schema_name: &str,
     schema: &Schema,
+    ledger: &Ledger,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
+    // Each statement commits with its ledger record; a refused one is recorded on its own so
+    // a resumed run does not try (and warn) again.
+    let attempt = |what: String, sql: String| async move {
+        let key = item::step(&what);
+        if ledger.is_done(&key) {
+            return Ok(());
+        }
+        let tx = format!("BEGIN;\n{sql};\n{};\nCOMMIT", ledger.record_sql(&key, 0));
+        match barge_pg::target::batch(client, &what, &tx).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                let _ = client.batch_execute(&ledger.record_sql(&key, 0)).await;
+                Err(match e {
+                    barge_pg::PgError::Statement { what, message, .. } => {
+                        barge_pg::PgError::Statement {
+                            what,
+                            message,
+                            statement: sql,
+                        }
+                    }
+                    other => other,
+                })
+            }
+        }
+    };
     for t in &schema.tables {
         for (i, c) in t.checks.iter().enumerate() {
             let name = ddl::check_name(t, i, c);
             let what = format!("check constraint `{name}` of `{}`", t.target_name);
-            if let Err(e) =
-                barge_pg::target::batch(client, &what, &ddl::add_check(schema_name, t, i, c)).await
-            {
+            if let Err(e) = attempt(what.clone(), ddl::add_check(schema_name, t, i, c)).await {
                 warnings.push(format!("{e}\n  the constraint is not migrated"));
+                let validate_key = item::step(&format!("validating {what}"));
+                let _ = client
+                    .batch_execute(&ledger.record_sql(&validate_key, 0))
+                    .await;
                 continue;
             }
             let validate = ddl::validate_check(schema_name, t, i, c);
-            if let Err(e) =
-                barge_pg::target::batch(client, &format!("validating {what}"), &validate).await
-            {
+            if let Err(e) = attempt(format!("validating {what}"), validate).await {
                 warnings.push(format!(
                     "{e}\n  the constraint stays NOT VALID: enforced for new rows, not checked on the loaded ones"
                 ));

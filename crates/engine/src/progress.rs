@@ -17,6 +17,10 @@ pub enum ProgressEvent {
     },
     /// A post-load step finished.
     Step { what: String, seconds: f64 },
+    /// A chunk (or whole-table stream) is committed with its ledger record.
+    ChunkDone { table: String, rows: u64 },
+    /// Something the user should know that does not stop the run.
+    Warning(String),
     /// A value was loaded as NULL under `on_invalid_value = "null"`.
     Rejected { table: String, column: String },
 }

@@ -1,17 +1,23 @@
-//! `migrate`: the whole pipeline, in order.
+//! `migrate`: the whole pipeline, in order, resumable at every step.
+//!
+//! Each step commits together with its record in the ledger (see `ledger`), so a resumed run
+//! skips exactly what is done: the schema DDL, each copy chunk, each key, index, constraint,
+//! identity and ANALYZE step. The checkpoint file mirrors progress for `checkpoint status`.
 
+use crate::checkpoint::{self, Checkpoint, CheckpointSink, CheckpointTable};
 use crate::connect::pg_config;
 use crate::copy::{copy_all, CopyOptions};
+use crate::fingerprint::Fingerprint;
+use crate::ledger::{item, Ledger};
 use crate::plan::{build_plan, MigrationPlan};
 use crate::postload;
 use crate::progress::{ProgressEvent, ProgressSink};
+use crate::rejects::RejectLog;
 use crate::EngineError;
 use barge_config::{InvalidValuePolicy, OnSchemaExists, Settings};
 use barge_model::Finding;
-use barge_model::Reject;
 use barge_pg::ddl;
 use serde::Serialize;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -27,6 +33,9 @@ pub struct TableSummary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MigrationSummary {
+    pub run_id: String,
+    /// Whether this run continued an interrupted one.
+    pub resumed: bool,
     pub source: String,
     pub target: String,
     pub target_schema: String,
@@ -40,22 +49,88 @@ pub struct MigrationSummary {
     pub warnings: Vec<String>,
 }
 
+/// How a run relates to an interrupted one of the same target schema.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunMode {
+    /// Continue the interrupted run (`resume = true` or `--resume`).
+    pub resume: bool,
+    /// Throw the interrupted run away and start over (`--restart`).
+    pub restart: bool,
+}
+
 /// Run a migration end to end.
 pub async fn migrate(
     settings: &Settings,
+    mode: RunMode,
     sink: Arc<dyn ProgressSink>,
     cancel: Arc<AtomicBool>,
 ) -> Result<MigrationSummary, EngineError> {
     let started = Instant::now();
     sink.event(ProgressEvent::Phase("reading the source"));
     let plan = build_plan(settings).await?;
+    let fingerprint = Fingerprint::of(settings, &plan);
     let pg = pg_config(&settings.target.connection)?;
     let client = barge_pg::connect(&pg).await?;
     let schema = settings.schema.as_str();
+    let checkpoint_path = Checkpoint::path_for(&settings.base_dir);
 
-    if !settings.data_only {
+    let mut ledger = Ledger::open(&client, schema).await?;
+    let resume = mode.resume || settings.resume;
+    let resumed = decide_resume(
+        settings,
+        mode,
+        resume,
+        &mut ledger,
+        &client,
+        &fingerprint,
+        &checkpoint_path,
+    )
+    .await?;
+    let previous = if resumed {
+        Checkpoint::load(&checkpoint_path).ok().flatten()
+    } else {
+        None
+    };
+    let run_id = previous
+        .as_ref()
+        .map(|c| c.run_id.clone())
+        .unwrap_or_else(checkpoint::new_run_id);
+    let checkpoint = Checkpoint {
+        version: 1,
+        run_id: run_id.clone(),
+        started_at: previous
+            .as_ref()
+            .map(|c| c.started_at.clone())
+            .unwrap_or_else(checkpoint::now_rfc3339),
+        target_schema: schema.to_string(),
+        fingerprint: fingerprint.clone(),
+        phase: "starting".into(),
+        tables: plan
+            .tables
+            .iter()
+            .map(|t| {
+                let done: Vec<_> = t
+                    .chunks
+                    .iter()
+                    .map(|r| item::copy(&t.source_name, r))
+                    .filter(|k| ledger.is_done(k))
+                    .collect();
+                CheckpointTable {
+                    name: t.source_name.clone(),
+                    items_total: t.chunks.len(),
+                    items_done: done.len(),
+                    rows: done.iter().map(|k| ledger.rows(k)).sum(),
+                }
+            })
+            .collect(),
+    };
+    let recorder = CheckpointSink::start(sink.clone(), checkpoint_path, checkpoint);
+    let sink: Arc<dyn ProgressSink> = recorder.clone();
+    let ledger = Arc::new(ledger);
+
+    if !settings.data_only && !ledger.is_done(item::SCHEMA) {
         sink.event(ProgressEvent::Phase("creating the schema"));
-        prepare_schema(&client, settings, &plan).await?;
+        prepare_schema(&client, settings, &plan, &ledger).await?;
     }
 
     let source = plan
@@ -65,13 +140,14 @@ pub async fn migrate(
     let plan = Arc::new(plan);
     let mut table_rows = vec![0u64; plan.tables.len()];
     let mut table_seconds = vec![0f64; plan.tables.len()];
-    let mut rejects: Vec<Reject> = Vec::new();
+    let rejects = Arc::new(RejectLog::new(&settings.reject_file, !resumed));
     // Keys and indexes of a table start as soon as its copy is done, while others copy.
     let build_keys = !settings.data_only;
     let index_pool = Arc::new(postload::StepPool::start(
         &pg,
         settings.index_workers,
         &sink,
+        &ledger,
     ));
     let on_table_done: Arc<dyn Fn(usize) + Send + Sync> = {
         let pool = index_pool.clone();
@@ -100,6 +176,8 @@ pub async fn migrate(
                 schema,
                 workers: settings.workers,
                 policy,
+                ledger: ledger.clone(),
+                rejects: rejects.clone(),
             },
             cancel.clone(),
             sink.clone(),
@@ -108,14 +186,7 @@ pub async fn migrate(
         .await?;
         table_rows = outcome.rows;
         table_seconds = outcome.seconds;
-        rejects = outcome.rejects;
     }
-    let reject_file = if rejects.is_empty() {
-        None
-    } else {
-        write_rejects(&settings.reject_file, &rejects)?;
-        Some(settings.reject_file.clone())
-    };
 
     let s = &plan.schema;
     let mut warnings: Vec<String> = Vec::new();
@@ -127,35 +198,31 @@ pub async fn migrate(
     let index_pool = Arc::try_unwrap(index_pool)
         .map_err(|_| EngineError::Setup("the index pool is still shared after the copy".into()))?;
     index_pool.finish().await?;
+    let workers = settings.index_workers;
     if !settings.data_only {
         if settings.unlogged_tables {
             sink.event(ProgressEvent::Phase("making tables logged"));
-            postload::run_parallel(
-                &pg,
-                settings.index_workers,
-                postload::set_logged_steps(schema, s),
-                &sink,
-            )
-            .await?;
+            let steps = postload::set_logged_steps(schema, s);
+            postload::run_parallel(&pg, workers, steps, &sink, &ledger).await?;
         }
         sink.event(ProgressEvent::Phase("adding foreign keys"));
         let (add, validate) = postload::foreign_key_steps(schema, s);
         // Adding takes locks on both tables; one connection avoids lock waits between them.
-        postload::run_parallel(&pg, 1, add, &sink).await?;
-        postload::run_parallel(&pg, settings.index_workers, validate, &sink).await?;
+        postload::run_parallel(&pg, 1, add, &sink, &ledger).await?;
+        postload::run_parallel(&pg, workers, validate, &sink, &ledger).await?;
         sink.event(ProgressEvent::Phase("adding check constraints"));
-        warnings.extend(postload::add_checks(&client, schema, s).await);
+        warnings.extend(postload::add_checks(&client, schema, s, &ledger).await);
     }
     sink.event(ProgressEvent::Phase("setting identity counters"));
-    postload::run_parallel(&pg, 1, postload::identity_steps(schema, s), &sink).await?;
+    let steps = postload::identity_steps(schema, s);
+    postload::run_parallel(&pg, 1, steps, &sink, &ledger).await?;
     sink.event(ProgressEvent::Phase("analyzing"));
-    postload::run_parallel(
-        &pg,
-        settings.index_workers,
-        postload::analyze_steps(schema, s),
-        &sink,
-    )
-    .await?;
+    let steps = postload::analyze_steps(schema, s);
+    postload::run_parallel(&pg, workers, steps, &sink, &ledger).await?;
+
+    sink.event(ProgressEvent::Phase("finishing"));
+    ledger.finish(&client).await?;
+    recorder.remove();
 
     let tables = plan
         .tables
@@ -168,23 +235,77 @@ pub async fn migrate(
             seconds: table_seconds[i],
         })
         .collect();
+    let reject_file = settings
+        .reject_file
+        .exists()
+        .then(|| rejects.path().to_path_buf());
     Ok(MigrationSummary {
+        run_id,
+        resumed,
         source: plan.source.clone(),
         target: plan.target.clone(),
         target_schema: plan.target_schema.clone(),
         tables,
         seconds: started.elapsed().as_secs_f64(),
         findings: plan.findings.clone(),
-        rejected_values: rejects.len(),
+        rejected_values: rejects.count(),
         reject_file,
         warnings,
     })
+}
+
+/// Decide whether this run continues an interrupted one; returns true when it does.
+#[allow(clippy::too_many_arguments)]
+async fn decide_resume(
+    settings: &Settings,
+    mode: RunMode,
+    resume: bool,
+    ledger: &mut Ledger,
+    client: &tokio_postgres::Client,
+    fingerprint: &Fingerprint,
+    checkpoint_path: &std::path::Path,
+) -> Result<bool, EngineError> {
+    let schema = settings.schema.as_str();
+    if ledger.has_run() && resume && !mode.restart {
+        // The checkpoint file gives an early, offline answer; the ledger is the truth.
+        let recorded = ledger.fingerprint.as_deref().and_then(Fingerprint::decode);
+        let file = Checkpoint::load(checkpoint_path).ok().flatten();
+        for (what, fp) in [
+            ("the interrupted run", recorded),
+            ("the checkpoint file", file.map(|c| c.fingerprint)),
+        ] {
+            if let Some(why) = fp.and_then(|fp| fingerprint.mismatch(&fp)) {
+                return Err(EngineError::Setup(format!(
+                    "cannot resume the migration into schema `{schema}`: {why} since {what} started\nhint: run `barge migrate CONFIG --restart` to discard the interrupted run and start over"
+                )));
+            }
+        }
+        return Ok(true);
+    }
+    if ledger.has_run() {
+        let ours = ledger.is_done(item::SCHEMA);
+        if mode.restart {
+            if ours {
+                let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", ddl::quote_ident(schema));
+                barge_pg::target::batch(client, "dropping the interrupted run's schema", &drop)
+                    .await?;
+            }
+        } else if settings.on_schema_exists == OnSchemaExists::Error && !settings.data_only {
+            return Err(EngineError::Setup(format!(
+                "schema `{schema}` holds an interrupted barge run\nhint: `barge migrate CONFIG --resume` continues it; `--restart` discards it and starts over"
+            )));
+        }
+    }
+    ledger.start(client, &fingerprint.encode()).await?;
+    let _ = std::fs::remove_file(checkpoint_path);
+    Ok(false)
 }
 
 async fn prepare_schema(
     client: &tokio_postgres::Client,
     settings: &Settings,
     plan: &MigrationPlan,
+    ledger: &Ledger,
 ) -> Result<(), EngineError> {
     let schema = settings.schema.as_str();
     let exists = barge_pg::target::schema_exists(client, schema).await?;
@@ -202,7 +323,9 @@ async fn prepare_schema(
             }
         }
         (true, OnSchemaExists::Recreate) => {
-            script.push_str(&format!("DROP SCHEMA {quoted} CASCADE;\nCREATE SCHEMA {quoted};\n"));
+            script.push_str(&format!(
+                "DROP SCHEMA {quoted} CASCADE;\nCREATE SCHEMA {quoted};\n"
+            ));
         }
         (false, _) => script.push_str(&format!("CREATE SCHEMA {quoted};\n")),
     }
@@ -210,25 +333,12 @@ async fn prepare_schema(
         script.push_str(&ddl::create_table(schema, t, settings.unlogged_tables));
         script.push_str(";\n");
     }
-    script.push_str("COMMIT;");
+    script.push_str(&ledger.record_sql(item::SCHEMA, 0));
+    script.push_str(";\nCOMMIT;");
     if let Err(e) = barge_pg::target::batch(client, "creating the schema and tables", &script).await
     {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(e.into());
     }
     Ok(())
-}
-
-fn write_rejects(path: &PathBuf, rejects: &[Reject]) -> Result<(), EngineError> {
-    let err = |source| EngineError::Rejects {
-        path: path.display().to_string(),
-        source,
-    };
-    let file = std::fs::File::create(path).map_err(err)?;
-    let mut w = std::io::BufWriter::new(file);
-    for r in rejects {
-        let line = serde_json::to_string(r).map_err(|e| err(std::io::Error::other(e)))?;
-        writeln!(w, "{line}").map_err(err)?;
-    }
-    w.flush().map_err(err)
 }

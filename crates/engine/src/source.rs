@@ -84,7 +84,7 @@ pub(crate) enum ReadError {
     /// The run is being cancelled (another worker failed, or Ctrl-C).
     Cancelled,
     /// The source failed; the message names table, column and row where it can.
-    Failed(String),
+    Failed { message: String, transient: bool },
 }
 
 /// A chunk reader's result: rows read, and values loaded as NULL.
@@ -121,7 +121,10 @@ impl Source {
                     .copy_chunk(table, &range, policy, BUFFER_BYTES, &mut send, &mut rejects)
                     .map_err(|e| match e {
                         SqliteError::Cancelled(_) => ReadError::Cancelled,
-                        e => ReadError::Failed(e.to_string()),
+                        e => ReadError::Failed {
+                            message: e.to_string(),
+                            transient: false,
+                        },
                     });
                 (result, rejects)
             }),

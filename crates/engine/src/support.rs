@@ -11,9 +11,6 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     if settings.tracking.is_some() {
         out.push("tracking database (`[tracking]` / `--migration_db_auth_id`)".to_string());
     }
-    if settings.resume {
-        out.push("`resume = true`".to_string());
-    }
     if settings.validation != Validation::None {
         out.push(format!("`validation = \"{}\"`", settings.validation));
     }

@@ -29,7 +29,12 @@ pub enum PgError {
         message: String,
     },
     #[error("copy into table `{table}` failed: {message}")]
-    Copy { table: String, message: String },
+    Copy {
+        table: String,
+        message: String,
+        /// The failure may pass if the item is tried again (connection lost, server restart).
+        transient: bool,
+    },
 }
 
 impl PgError {
@@ -53,6 +58,23 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
             s
         }
         None => e.to_string(),
+    }
+}
+
+/// Whether retrying could succeed: a lost or refused connection, a server shutting down or
+/// restarting, too many connections, a serialization failure or deadlock.
+pub fn is_transient(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(code) => {
+            let c = code.code();
+            c.starts_with("08")
+                || matches!(c, "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03")
+        }
+        // No SQLSTATE: an I/O error on the socket.
+        None => e.as_db_error().is_none(),
     }
 }
 
@@ -176,6 +198,7 @@ pub async fn copy_in(
     let err = |e: tokio_postgres::Error| PgError::Copy {
         table: table.to_string(),
         message: db_message(&e),
+        transient: is_transient(&e),
     };
     let sink = client.copy_in::<_, Bytes>(&sql).await.map_err(err)?;
     futures_util::pin_mut!(sink);

@@ -1,6 +1,10 @@
 //! barge's integration tests: one binary, modules per area. They need PostgreSQL (and, for the
 //! MySQL-family suites, MariaDB) running; see scripts/services.sh.
 
+mod config_cli;
 mod encoders;
 mod sqlite;
+mod sqlite_schema;
+mod sqlite_types;
+mod sqlite_values;
 mod support;

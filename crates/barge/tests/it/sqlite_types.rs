@@ -13,20 +13,56 @@ const RULES: &[(&str, &str, &str, &str, &str)] = &[
     ("i", "INT", "integer", "2147483647", "2147483647"),
     ("mi", "MEDIUMINT", "integer", "-5", "-5"),
     ("i4", "INT4", "integer", "7", "7"),
-    ("ig", "INTEGER", "bigint", "9007199254740993", "9007199254740993"),
-    ("bi", "BIGINT", "bigint", "-9223372036854775808", "-9223372036854775808"),
+    (
+        "ig",
+        "INTEGER",
+        "bigint",
+        "9007199254740993",
+        "9007199254740993",
+    ),
+    (
+        "bi",
+        "BIGINT",
+        "bigint",
+        "-9223372036854775808",
+        "-9223372036854775808",
+    ),
     ("i8", "INT8", "bigint", "8", "8"),
     ("ubi", "UNSIGNED BIG INT", "bigint", "9", "9"),
     ("r", "REAL", "double precision", "1.5", "1.5"),
     ("d", "DOUBLE", "double precision", "-2.25", "-2.25"),
     ("dp", "DOUBLE PRECISION", "double precision", "0.5", "0.5"),
     ("f", "FLOAT", "double precision", "1e300", "1e+300"),
-    ("n", "NUMERIC(10,2)", "numeric(10,2)", "12345678.91", "12345678.91"),
+    (
+        "n",
+        "NUMERIC(10,2)",
+        "numeric(10,2)",
+        "12345678.91",
+        "12345678.91",
+    ),
     ("dec", "DECIMAL(5,1)", "numeric(5,1)", "1234.5", "1234.5"),
     ("np", "NUMERIC(5)", "numeric(5,0)", "42", "42"),
-    ("nn", "NUMERIC", "numeric", "123456789012345678", "123456789012345678"),
-    ("vc", "VARCHAR(20)", "character varying(20)", "'hello'", "hello"),
-    ("nvc", "NVARCHAR(20)", "character varying(20)", "'ünïcødé'", "ünïcødé"),
+    (
+        "nn",
+        "NUMERIC",
+        "numeric",
+        "123456789012345678",
+        "123456789012345678",
+    ),
+    (
+        "vc",
+        "VARCHAR(20)",
+        "character varying(20)",
+        "'hello'",
+        "hello",
+    ),
+    (
+        "nvc",
+        "NVARCHAR(20)",
+        "character varying(20)",
+        "'ünïcødé'",
+        "ünïcødé",
+    ),
     ("c", "CHAR(5)", "character varying(5)", "'abc'", "abc"),
     ("nc", "NCHAR(5)", "character varying(5)", "'xy'", "xy"),
     ("ch", "CHARACTER(3)", "character varying(3)", "'abc'", "abc"),
@@ -49,7 +85,13 @@ const RULES: &[(&str, &str, &str, &str, &str)] = &[
         "'1999-12-31 23:59:59.123456'",
         "1999-12-31 23:59:59.123456",
     ),
-    ("tm", "TIME", "time without time zone", "'12:34:56'", "12:34:56"),
+    (
+        "tm",
+        "TIME",
+        "time without time zone",
+        "'12:34:56'",
+        "12:34:56",
+    ),
     ("js", "JSON", "jsonb", "'{\"a\":[1, 2]}'", "{\"a\": [1, 2]}"),
     (
         "u",
@@ -108,7 +150,7 @@ fn every_type_rule_gives_its_postgres_type_and_loads_its_value() {
         .map(|r| format!("{}::text", ident(r.0)))
         .collect();
     let rows = db.query(&format!(
-        "SELECT id::text, {} FROM app.t ORDER BY id",
+        "SELECT id, {} FROM app.t ORDER BY id",
         select.join(", ")
     ));
     let mut first = vec![Some("1".to_string())];
@@ -141,7 +183,9 @@ fn plan_flags_types_placed_only_by_affinity() {
     // Known names raise nothing; only the five above are unknown.
     assert_eq!(out.matches("is not a known type name").count(), 5, "{out}");
     assert!(
-        out.contains("note: table `t`, column `notype`: column has no declared type; loaded as text"),
+        out.contains(
+            "note: table `t`, column `notype`: column has no declared type; loaded as text"
+        ),
         "{out}"
     );
     // The plan's column lines show the target type.
@@ -170,7 +214,10 @@ fn affinity_findings_name_the_postgres_type() {
         ("aff_num", "numeric"),
     ] {
         let line = finding(column);
-        assert!(line.ends_with(&format!(" as {pg}")) || line.contains(&format!("`{pg}`")), "{line}");
+        assert!(
+            line.ends_with(&format!(" as {pg}")) || line.contains(&format!("`{pg}`")),
+            "{line}"
+        );
         for rust_name in ["Int8", "Text", "Bytea", "Float8", "Numeric {"] {
             assert!(!line.contains(rust_name), "{line}");
         }
@@ -212,7 +259,7 @@ fn type_mapping_options_change_datetime_json_and_unknown_types() {
     );
     // Times without an offset are UTC (SQLite's own clock); json keeps the text as written.
     let rows = db.query(
-        "SELECT id::text, to_char(dtt AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), \
+        "SELECT id, to_char(dtt AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), \
          to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), d::text, js::text, m, aff_int::text \
          FROM app.t ORDER BY id",
     );

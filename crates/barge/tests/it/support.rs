@@ -75,7 +75,7 @@ impl PgDb {
             let msgs = c
                 .simple_query(sql)
                 .await
-                .unwrap_or_else(|e| panic!("query failed: {sql}: {e}"));
+                .unwrap_or_else(|e| panic!("query failed: {sql}: {}", pg_error(&e)));
             msgs.into_iter()
                 .filter_map(|m| match m {
                     tokio_postgres::SimpleQueryMessage::Row(r) => {
@@ -141,6 +141,18 @@ impl PgDb {
         .collect()
     }
 
+    /// Host, port and user of this database's URL, for credentials-file entries.
+    pub fn server(&self) -> (String, u16, String) {
+        let config: tokio_postgres::Config = self.url.parse().expect("test database URL");
+        let host = match config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+            _ => panic!("BARGE_TEST_PG_URL must name a TCP host"),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let user = config.get_user().unwrap_or("postgres").to_string();
+        (host, port, user)
+    }
+
     pub fn schema_exists(&self, schema: &str) -> bool {
         self.scalar(&format!(
             "SELECT count(*) FROM pg_namespace WHERE nspname = {}",
@@ -148,6 +160,14 @@ impl PgDb {
         ))
         .as_deref()
             == Some("1")
+    }
+}
+
+/// `SQLSTATE: message` for a server error, the driver's text otherwise.
+fn pg_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
     }
 }
 
@@ -313,7 +333,13 @@ pub fn stderr(o: &Output) -> String {
 /// `barge plan CONFIG --format json`, parsed.
 #[track_caller]
 pub fn plan_json(config: &Path) -> serde_json::Value {
-    let o = barge(&["plan", config.to_str().expect("utf-8 path"), "--format", "json"]);
+    let o = barge(&[
+        "plan",
+        config.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]);
     let t = assert_ok(&o);
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("plan JSON does not parse: {e}\n{t}"))
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("plan JSON does not parse: {e}\n{t}"))
 }

@@ -39,16 +39,16 @@ fn conflict_across_file_and_command_line_says_so() {
 
 #[test]
 fn resume_conflicts() {
+    // A resumed run skips the schema step its ledger records, so `recreate`, `use` and
+    // `schema_only` combine with it; truncating or UNLOGGED tables would lose recorded rows.
+    for ok in [
+        "resume = true\non_schema_exists = \"recreate\"",
+        "resume = true\non_schema_exists = \"use\"",
+        "resume = true\nschema_only = true",
+    ] {
+        assert!(parse(&with_top(ok)).expect(ok).resume, "{ok}");
+    }
     for (keys, second) in [
-        (
-            "resume = true\non_schema_exists = \"recreate\"",
-            "on_schema_exists",
-        ),
-        (
-            "resume = true\non_schema_exists = \"use\"",
-            "on_schema_exists",
-        ),
-        ("resume = true\nschema_only = true", "schema_only"),
         (
             "resume = true\ntruncate_before_copy = true",
             "truncate_before_copy",

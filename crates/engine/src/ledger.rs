@@ -1,0 +1,166 @@
+//! The ledger: which work items of a run are done, recorded in the target database in the
+//! same transaction as the work itself.
+//!
+//! Every item (the schema DDL, each copy chunk, each key, index, constraint, identity and
+//! ANALYZE step) commits together with its ledger row, so after a crash at any instant an item
+//! is either done and recorded or absent. `--resume` reads this truth and skips what is
+//! recorded; the checkpoint file is only a report of it. The rows live in schema `_barge` of
+//! the target database, keyed by target schema, and are removed after a successful run.
+
+use crate::EngineError;
+use barge_pg::ddl::quote_literal;
+use std::collections::{HashMap, HashSet};
+
+pub(crate) const LEDGER_SCHEMA: &str = "_barge";
+const RUN_ITEM: &str = "run";
+
+/// Done items of one run (the run is identified by its target schema).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ledger {
+    run: String,
+    done: HashSet<String>,
+    rows: HashMap<String, u64>,
+    /// Fingerprint recorded when the run started, if a run is recorded.
+    pub fingerprint: Option<String>,
+}
+
+fn statement_error(what: &str, sql: &str, e: &tokio_postgres::Error) -> EngineError {
+    EngineError::Target(barge_pg::PgError::Statement {
+        what: what.to_string(),
+        statement: sql.to_string(),
+        message: barge_pg::target::db_message(e),
+    })
+}
+
+impl Ledger {
+    /// Create the ledger table if needed and read the run's done items.
+    pub(crate) async fn open(
+        client: &tokio_postgres::Client,
+        run: &str,
+    ) -> Result<Ledger, EngineError> {
+        let create = format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{LEDGER_SCHEMA}\";\n\
+             CREATE TABLE IF NOT EXISTS \"{LEDGER_SCHEMA}\".progress (\n\
+                 run_schema text NOT NULL,\n\
+                 item text NOT NULL,\n\
+                 rows bigint NOT NULL DEFAULT 0,\n\
+                 fingerprint text,\n\
+                 done_at timestamptz NOT NULL DEFAULT now(),\n\
+                 PRIMARY KEY (run_schema, item))"
+        );
+        // Two runs starting at once may race on IF NOT EXISTS; the loser's retry sees it.
+        if client.batch_execute(&create).await.is_err() {
+            client
+                .batch_execute(&create)
+                .await
+                .map_err(|e| statement_error("creating barge's progress ledger", &create, &e))?;
+        }
+        let sql = format!(
+            "SELECT item, rows, fingerprint FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = $1"
+        );
+        let rows = client
+            .query(&sql, &[&run])
+            .await
+            .map_err(|e| statement_error("reading barge's progress ledger", &sql, &e))?;
+        let mut ledger = Ledger {
+            run: run.to_string(),
+            ..Ledger::default()
+        };
+        for r in rows {
+            let item: String = r.get(0);
+            if item == RUN_ITEM {
+                ledger.fingerprint = r.get(2);
+                continue;
+            }
+            ledger.rows.insert(item.clone(), r.get::<_, i64>(1) as u64);
+            ledger.done.insert(item);
+        }
+        Ok(ledger)
+    }
+
+    pub(crate) fn is_done(&self, item: &str) -> bool {
+        self.done.contains(item)
+    }
+
+    /// Rows recorded for a done copy item.
+    pub(crate) fn rows(&self, item: &str) -> u64 {
+        self.rows.get(item).copied().unwrap_or(0)
+    }
+
+    /// Whether an earlier run of this target schema left anything behind.
+    pub(crate) fn has_run(&self) -> bool {
+        self.fingerprint.is_some() || !self.done.is_empty()
+    }
+
+    /// The statement that records `item` as done; run it inside the item's transaction.
+    pub(crate) fn record_sql(&self, item: &str, rows: u64) -> String {
+        format!(
+            "INSERT INTO \"{LEDGER_SCHEMA}\".progress (run_schema, item, rows) VALUES ({}, {}, {rows})",
+            quote_literal(&self.run),
+            quote_literal(item)
+        )
+    }
+
+    /// Forget any earlier run of this schema and record a new one with its fingerprint.
+    pub(crate) async fn start(
+        &mut self,
+        client: &tokio_postgres::Client,
+        fingerprint: &str,
+    ) -> Result<(), EngineError> {
+        let sql = format!(
+            "BEGIN;\nDELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {run};\n\
+             INSERT INTO \"{LEDGER_SCHEMA}\".progress (run_schema, item, fingerprint) VALUES ({run}, '{RUN_ITEM}', {fp});\nCOMMIT;",
+            run = quote_literal(&self.run),
+            fp = quote_literal(fingerprint)
+        );
+        if let Err(e) = client.batch_execute(&sql).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(statement_error(
+                "starting a run in barge's progress ledger",
+                &sql,
+                &e,
+            ));
+        }
+        self.done.clear();
+        self.rows.clear();
+        self.fingerprint = Some(fingerprint.to_string());
+        Ok(())
+    }
+
+    /// After a successful run: remove its rows, and the ledger itself when no run is left.
+    pub(crate) async fn finish(&self, client: &tokio_postgres::Client) -> Result<(), EngineError> {
+        let sql = format!(
+            "DELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {}",
+            quote_literal(&self.run)
+        );
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| statement_error("clearing barge's progress ledger", &sql, &e))?;
+        // Another run may still use the ledger; then it stays.
+        let drop = format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM \"{LEDGER_SCHEMA}\".progress) THEN \
+             DROP SCHEMA \"{LEDGER_SCHEMA}\" CASCADE; END IF; END $$"
+        );
+        let _ = client.batch_execute(&drop).await;
+        Ok(())
+    }
+}
+
+/// Ledger item names.
+pub(crate) mod item {
+    use barge_model::KeyRange;
+
+    pub(crate) const SCHEMA: &str = "schema";
+
+    pub(crate) fn copy(table: &str, range: &KeyRange) -> String {
+        format!(
+            "copy {table} {}",
+            serde_json::to_string(range).unwrap_or_else(|_| format!("{range:?}"))
+        )
+    }
+
+    pub(crate) fn step(what: &str) -> String {
+        format!("step {what}")
+    }
+}
