@@ -87,9 +87,10 @@ impl Ledger {
         self.rows.get(item).copied().unwrap_or(0)
     }
 
-    /// Whether an earlier run of this target schema left anything behind.
+    /// Whether an earlier run of this target schema completed any step (a run that failed
+    /// before doing anything has nothing to resume).
     pub(crate) fn has_run(&self) -> bool {
-        self.fingerprint.is_some() || !self.done.is_empty()
+        !self.done.is_empty()
     }
 
     /// The statement that records `item` as done; run it inside the item's transaction.
