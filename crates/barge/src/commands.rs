@@ -43,8 +43,11 @@ pub fn run(cli: Cli) -> u8 {
             };
             match runtime.block_on(barge_engine::build_plan(&settings)) {
                 Ok(plan) => {
-                    out.plan(&plan, args.format);
-                    exit::SUCCESS
+                    if out.plan(&plan, args.format) {
+                        exit::SUCCESS
+                    } else {
+                        exit::FAILED
+                    }
                 }
                 Err(e) => engine_failure(&out, &e, None),
             }

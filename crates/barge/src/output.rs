@@ -107,13 +107,17 @@ impl Output {
         s
     }
 
-    pub fn plan(&self, plan: &MigrationPlan, format: Format) {
+    /// Print the plan; false when it could not be rendered.
+    pub fn plan(&self, plan: &MigrationPlan, format: Format) -> bool {
         if format == Format::Json {
             match serde_json::to_string_pretty(plan) {
                 Ok(s) => say!("{s}"),
-                Err(e) => self.error(&format!("cannot render the plan as JSON: {e}"), None),
+                Err(e) => {
+                    self.error(&format!("cannot render the plan as JSON: {e}"), None);
+                    return false;
+                }
             }
-            return;
+            return true;
         }
         say!("source: {}", plan.source);
         say!("target: {} (schema `{}`)", plan.target, plan.target_schema);
@@ -202,6 +206,7 @@ impl Output {
                 say!("{}", Self::finding_line(f));
             }
         }
+        true
     }
 
     pub fn summary(&self, s: &MigrationSummary, format: Format) {

@@ -104,6 +104,18 @@ pub fn target_identifier(source: &str, folding: Folding) -> String {
     fit_identifier(&folding.fold(source))
 }
 
+/// The primary-key constraint name: PostgreSQL's own pattern, fixed up front so a source
+/// index can never take it first.
+pub fn primary_key_name(table: &crate::Table) -> String {
+    fit_identifier(&format!("{}_pkey", table.target_name))
+}
+
+/// A unique constraint's name: `<table>_<columns>_key`, as PostgreSQL would choose.
+pub fn unique_key_name(table: &crate::Table, key: &crate::Key) -> String {
+    let cols: Vec<&str> = key.columns.iter().map(|c| table.target_column(c)).collect();
+    fit_identifier(&format!("{}_{}_key", table.target_name, cols.join("_")))
+}
+
 /// Two or more source objects that would share one target name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameCollision {
@@ -173,40 +185,73 @@ pub fn assign_target_names(
     let mut findings = Vec::new();
     let mut collisions = Vec::new();
     let mut relations = Scope::default();
-    let mut note = |table: &str, column: Option<&str>, source: &str, target: &str, what: &str| {
-        let folded = folding.fold(source);
-        if folded != target {
-            let mut f = Finding::info(
+    // A finding when the 63-byte limit changed a name.
+    let shortened = |table: &str, column: Option<&str>, source: &str, target: &str, what: &str| {
+        (folding.fold(source) != target).then(|| {
+            let f = Finding::info(
                 FindingKind::NameShortened,
                 format!("{what} name `{source}` is longer than 63 bytes; shortened to `{target}`"),
             )
             .on_table(table);
-            if let Some(c) = column {
-                f = f.on_column(c);
+            match column {
+                Some(c) => f.on_column(c),
+                None => f,
             }
-            findings.push(f);
-        }
+        })
     };
     for table in &mut schema.tables {
         table.target_name = target_identifier(&table.name, folding);
-        note(&table.name, None, &table.name, &table.target_name, "table");
+        findings.extend(shortened(
+            &table.name,
+            None,
+            &table.name,
+            &table.target_name,
+            "table",
+        ));
         relations.add(&table.target_name, &format!("table {}", table.name));
         let mut columns = Scope::default();
         for column in &mut table.columns {
             column.target_name = target_identifier(&column.name, folding);
-            note(
+            findings.extend(shortened(
                 &table.name,
                 Some(&column.name),
                 &column.name,
                 &column.target_name,
                 "column",
-            );
+            ));
             columns.add(&column.target_name, &column.name);
         }
         columns.collisions(&format!("table `{}`", table.name), &mut collisions);
+    }
+    // Key constraints own an index of the same name: reserve those names, and move a source
+    // index that lands on one to `<name>_idx`, so neither fails at build time. (A source index
+    // named like a source table is a collision between two source names, reported below.)
+    let mut reserved: Vec<String> = Vec::new();
+    for table in &schema.tables {
+        if table.primary_key.is_some() {
+            reserved.push(primary_key_name(table));
+        }
+        reserved.extend(table.unique_keys.iter().map(|k| unique_key_name(table, k)));
+    }
+    for table in &mut schema.tables {
         for index in &mut table.indexes {
-            index.target_name = target_identifier(&index.name, folding);
-            note(&table.name, None, &index.name, &index.target_name, "index");
+            let mut name = target_identifier(&index.name, folding);
+            findings.extend(shortened(&table.name, None, &index.name, &name, "index"));
+            if reserved.contains(&name) {
+                let moved = fit_identifier(&format!("{name}_idx"));
+                findings.push(
+                    Finding::info(
+                        FindingKind::NameChanged,
+                        format!(
+                            "index `{}` is renamed `{moved}`: `{name}` is the name barge gives a key constraint",
+                            index.name
+                        ),
+                    )
+                    .on_table(&table.name),
+                );
+                name = moved;
+            }
+            index.target_name = name;
             relations.add(&index.target_name, &format!("index {}", index.name));
         }
     }

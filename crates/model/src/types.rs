@@ -1,11 +1,13 @@
 //! Target-neutral column types. Each source maps its declared types onto these; the target
 //! renders them (and picks a value encoder) from these alone.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use std::fmt;
 
-/// The logical type a column is carried as.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// The logical type a column is carried as. It serializes (plan JSON, fingerprints) as its
+/// display form, in SQL's standard names: `bigint`, `varchar(40)`, `numeric(10,2)`,
+/// `timestamptz(3)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DataType {
     Bool,
     Int2,
@@ -30,6 +32,42 @@ pub enum DataType {
     Json,
     Jsonb,
     Uuid,
+}
+
+impl fmt::Display for DataType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = |p: &Option<u8>| p.map(|p| format!("({p})")).unwrap_or_default();
+        match self {
+            DataType::Bool => f.write_str("boolean"),
+            DataType::Int2 => f.write_str("smallint"),
+            DataType::Int4 => f.write_str("integer"),
+            DataType::Int8 => f.write_str("bigint"),
+            DataType::Float4 => f.write_str("real"),
+            DataType::Float8 => f.write_str("double precision"),
+            DataType::Numeric {
+                precision: Some(pr),
+                scale,
+            } => write!(f, "numeric({pr},{})", scale.unwrap_or(0)),
+            DataType::Numeric { .. } => f.write_str("numeric"),
+            DataType::Text => f.write_str("text"),
+            DataType::Varchar(n) => write!(f, "varchar({n})"),
+            DataType::Char(n) => write!(f, "char({n})"),
+            DataType::Bytea => f.write_str("bytea"),
+            DataType::Date => f.write_str("date"),
+            DataType::Time(x) => write!(f, "time{}", p(x)),
+            DataType::Timestamp(x) => write!(f, "timestamp{}", p(x)),
+            DataType::Timestamptz(x) => write!(f, "timestamptz{}", p(x)),
+            DataType::Json => f.write_str("json"),
+            DataType::Jsonb => f.write_str("jsonb"),
+            DataType::Uuid => f.write_str("uuid"),
+        }
+    }
+}
+
+impl Serialize for DataType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl DataType {

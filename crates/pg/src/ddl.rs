@@ -223,16 +223,18 @@ fn column_list(table: &Table, columns: &[String]) -> String {
 
 pub fn add_primary_key(schema: &str, table: &Table, key: &Key) -> String {
     format!(
-        "ALTER TABLE {} ADD PRIMARY KEY ({})",
+        "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})",
         qualified(schema, &table.target_name),
+        quote_ident(&primary_key_name(table)),
         column_list(table, &key.columns)
     )
 }
 
 pub fn add_unique(schema: &str, table: &Table, key: &Key) -> String {
     format!(
-        "ALTER TABLE {} ADD UNIQUE ({})",
+        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
         qualified(schema, &table.target_name),
+        quote_ident(&unique_key_name(table, key)),
         column_list(table, &key.columns)
     )
 }
@@ -338,17 +340,24 @@ pub fn validate_check(schema: &str, table: &Table, position: usize, check: &Chec
     )
 }
 
-/// Move an identity column's sequence past the largest loaded value.
+/// Move an identity column's sequence past the largest loaded value: the next value is
+/// `max + 1`, or 1 when the table is empty or holds only values below 1. At the type's
+/// maximum the sequence is left exhausted, as it was in the source.
 pub fn restart_identity(schema: &str, table: &Table, column: &Column) -> String {
     let t = qualified(schema, &table.target_name);
-    format!(
-        "SELECT setval(pg_get_serial_sequence({}, {}), coalesce(max({}), 0) + 1, false) FROM {}",
+    let c = quote_ident(&column.target_name);
+    let seq = format!(
+        "pg_get_serial_sequence({}, {})",
         quote_literal(&t),
-        quote_literal(&column.target_name),
-        quote_ident(&column.target_name),
-        t
+        quote_literal(&column.target_name)
+    );
+    format!(
+        "SELECT CASE WHEN max({c}) IS NULL OR max({c}) < 1 THEN setval({seq}, 1, false) \
+         ELSE setval({seq}, max({c}), true) END FROM {t}"
     )
 }
+
+pub use barge_model::naming::{primary_key_name, unique_key_name};
 
 /// The whole DDL for a schema, for `plan` output and snapshot tests.
 pub fn schema_script(schema_name: &str, schema: &Schema, unlogged: bool) -> Vec<String> {

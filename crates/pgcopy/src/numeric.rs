@@ -2,7 +2,7 @@
 //! display scale. Exact: no floating point is involved.
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a decimal number")]
+#[error("is not a decimal number")]
 pub struct NumericError(pub String);
 
 pub(crate) const POSITIVE: u16 = 0x0000;

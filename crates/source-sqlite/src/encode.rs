@@ -270,19 +270,19 @@ fn encode(buf: &mut CopyBuffer, t: &DataType, v: ValueRef<'_>) -> Encoded {
         }
         (_, V::Integer(_)) => {
             return Err(format!(
-                "is an integer, which a {} column cannot hold",
+                "is an integer, which {} column cannot hold",
                 type_word(t)
             ))
         }
         (_, V::Real(_)) => {
             return Err(format!(
-                "is a real number, which a {} column cannot hold",
+                "is a real number, which {} column cannot hold",
                 type_word(t)
             ))
         }
         (_, V::Blob(_)) => {
             return Err(format!(
-                "is a blob, which a {} column cannot hold",
+                "is a blob, which {} column cannot hold",
                 type_word(t)
             ))
         }
@@ -299,17 +299,17 @@ fn t_len(t: &DataType) -> Option<u32> {
 
 fn type_word(t: &DataType) -> &'static str {
     match t {
-        DataType::Bool => "boolean",
-        DataType::Int2 | DataType::Int4 | DataType::Int8 => "integer",
-        DataType::Float4 | DataType::Float8 => "floating-point",
-        DataType::Numeric { .. } => "numeric",
-        DataType::Text | DataType::Varchar(_) | DataType::Char(_) => "text",
-        DataType::Bytea => "bytea",
-        DataType::Date => "date",
-        DataType::Time(_) => "time",
-        DataType::Timestamp(_) | DataType::Timestamptz(_) => "timestamp",
-        DataType::Json | DataType::Jsonb => "JSON",
-        DataType::Uuid => "uuid",
+        DataType::Bool => "a boolean",
+        DataType::Int2 | DataType::Int4 | DataType::Int8 => "an integer",
+        DataType::Float4 | DataType::Float8 => "a floating-point",
+        DataType::Numeric { .. } => "a numeric",
+        DataType::Text | DataType::Varchar(_) | DataType::Char(_) => "a text",
+        DataType::Bytea => "a bytea",
+        DataType::Date => "a date",
+        DataType::Time(_) => "a time",
+        DataType::Timestamp(_) | DataType::Timestamptz(_) => "a timestamp",
+        DataType::Json | DataType::Jsonb => "a JSON",
+        DataType::Uuid => "a uuid",
     }
 }
 
@@ -444,13 +444,29 @@ pub(crate) fn copy_rows(
                     } else {
                         reason
                     };
-                    return Err(SqliteError::InvalidValue {
+                    // Control characters (a NUL byte, an escape) would act on the terminal.
+                    let value = value
+                        .chars()
+                        .map(|c| {
+                            if c.is_control() {
+                                c.escape_default().to_string()
+                            } else {
+                                c.to_string()
+                            }
+                        })
+                        .collect();
+                    return Err(SqliteError::InvalidValue(Box::new(crate::InvalidValue {
                         table: table.name.clone(),
                         column: column.name.clone(),
                         row: location,
                         value,
                         reason,
-                    });
+                        hint: if policy == InvalidValuePolicy::Null {
+                            "make the column nullable in the source, or fix the value there"
+                        } else {
+                            "set `on_invalid_value = \"null\"` to load such values as NULL and record them in the reject report"
+                        },
+                    })));
                 }
             }
         }

@@ -143,15 +143,19 @@ fn read_table(
             let mut column = Column::new(&col_name, &decl, data_type.clone());
             column.nullable = notnull == 0;
             match placement {
-                Placement::Affinity => findings.push(
-                    Finding::warning(
+                Placement::Affinity => {
+                    let mut f = Finding::warning(
                         FindingKind::UnknownType,
-                        format!("declared type `{decl}` is not a known type name; SQLite's affinity rules place it as {data_type:?}"),
+                        format!("declared type `{decl}` is not a known type name; SQLite's affinity rules make it `{data_type}`"),
                     )
                     .on_table(name)
-                    .on_column(&col_name)
-                    .with_hint("set `unknown_as_text = true` under [type_mapping] to load such columns as text"),
-                ),
+                    .on_column(&col_name);
+                    // Only the numeric fallback is what `unknown_as_text` changes.
+                    if matches!(data_type, barge_model::DataType::Numeric { precision: None, .. }) {
+                        f = f.with_hint("set `unknown_as_text = true` under [type_mapping] to load such columns as text");
+                    }
+                    findings.push(f);
+                }
                 Placement::Untyped => findings.push(
                     Finding::info(
                         FindingKind::TypeMapped,

@@ -41,14 +41,8 @@ pub enum SqliteError {
     },
     #[error("reading the SQLite schema: {0}")]
     Schema(rusqlite::Error),
-    #[error("column `{column}` of table `{table}`: value `{value}` {reason} ({row})\nhint: set `on_invalid_value = \"null\"` to load such values as NULL and record them in the reject report")]
-    InvalidValue {
-        table: String,
-        column: String,
-        row: String,
-        value: String,
-        reason: String,
-    },
+    #[error("{0}")]
+    InvalidValue(Box<InvalidValue>),
     #[error("table `{0}`: a chunk bound is not a rowid")]
     BadRange(String),
     /// The consumer of the encoded buffers went away (the run is being cancelled).
@@ -57,6 +51,18 @@ pub enum SqliteError {
 }
 
 pub use barge_model::{KeyRange, KeyValue};
+
+/// A value that does not fit its column, with where it is.
+#[derive(Debug, thiserror::Error)]
+#[error("column `{column}` of table `{table}`: value `{value}` {reason} ({row})\nhint: {hint}")]
+pub struct InvalidValue {
+    pub table: String,
+    pub column: String,
+    pub row: String,
+    pub value: String,
+    pub reason: String,
+    pub hint: &'static str,
+}
 
 /// An SQLite database file opened for reading.
 #[derive(Debug, Clone)]
