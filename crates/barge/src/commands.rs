@@ -105,6 +105,13 @@ fn engine_failure(out: &Output, e: &EngineError, config: Option<&str>) -> u8 {
             );
             exit::INTERRUPTED
         }
+        EngineError::Source(barge_source_sqlite::SqliteError::Missing(_)) => {
+            out.error(
+                &e.to_string(),
+                Some("check the `dsn` path; relative paths start at the config file's folder"),
+            );
+            exit::CONNECTION
+        }
         e if e.is_connection() => {
             out.error(
                 &e.to_string(),

@@ -66,6 +66,7 @@ impl StepPool {
                             }
                         }
                         let Some(c) = client.as_ref() else { return };
+                        test_hook_step_delay().await;
                         let started = Instant::now();
                         // The step and its ledger record commit together: done once, never twice.
                         let sql = format!(
@@ -128,6 +129,18 @@ impl StepPool {
                 errors,
             })
         }
+    }
+}
+
+/// Test hook: `BARGE_TEST_STEP_DELAY_MS` makes every post-load step wait first, so crash
+/// tests can stop a run inside the short phases (foreign keys, checks, identities). Unset in
+/// normal use, where it costs one environment lookup per step.
+pub(crate) async fn test_hook_step_delay() {
+    if let Some(ms) = std::env::var("BARGE_TEST_STEP_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }
 
@@ -242,6 +255,7 @@ pub(crate) async fn add_checks(
         if ledger.is_done(&key) {
             return Ok(());
         }
+        test_hook_step_delay().await;
         let tx = format!("BEGIN;\n{sql};\n{};\nCOMMIT", ledger.record_sql(&key, 0));
         match barge_pg::target::batch(client, &what, &tx).await {
             Ok(()) => Ok(()),

@@ -3,6 +3,7 @@
 
 mod config_cli;
 mod encoders;
+mod resume;
 mod sqlite;
 mod sqlite_schema;
 mod sqlite_types;

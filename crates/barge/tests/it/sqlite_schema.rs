@@ -921,7 +921,6 @@ fn table_with_120_columns_arrives_identical() {
 }
 
 #[test]
-#[ignore = "bug: identity restart runs setval(max + 1) even when all ids are negative: setval: value -2 is out of bounds"]
 fn negative_integer_keys_migrate_and_the_identity_stays_valid() {
     let fx = Fixture::sqlite(
         "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (-5, 'a'), (-3, 'b');",
@@ -941,7 +940,6 @@ fn negative_integer_keys_migrate_and_the_identity_stays_valid() {
 }
 
 #[test]
-#[ignore = "bug: identity restart computes max(id) + 1 in bigint and fails with `bigint out of range` when the max rowid is i64::MAX"]
 fn largest_possible_rowid_does_not_fail_the_identity_step() {
     let fx = Fixture::sqlite(
         "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (9223372036854775807, 'z');",
@@ -956,7 +954,6 @@ fn largest_possible_rowid_does_not_fail_the_identity_step() {
 }
 
 #[test]
-#[ignore = "bug: a source index named `<table>_pkey` collides with PostgreSQL's implicit primary-key index name (relation already exists); passes or fails with scheduling"]
 fn index_named_like_the_primary_key_index_does_not_fail_the_run() {
     let fx = Fixture::sqlite(
         "CREATE TABLE a (id INTEGER PRIMARY KEY, v INT); CREATE INDEX a_pkey ON a (v);

@@ -194,7 +194,6 @@ fn plan_flags_types_placed_only_by_affinity() {
 }
 
 #[test]
-#[ignore = "bug: affinity findings print Rust enum names (`Int8`, `Numeric { precision: None, .. }`) and an unknown_as_text hint that cannot help"]
 fn affinity_findings_name_the_postgres_type() {
     let fx = rules_fixture();
     let db = PgDb::new();

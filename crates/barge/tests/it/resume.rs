@@ -1,0 +1,350 @@
+//! Crash and resume: barge is killed with SIGKILL at moments spread over a whole run, resumed
+//! each time, and the result must equal the source exactly, with every key, index, foreign
+//! key, check and identity in place.
+
+use crate::support::{assert_ok, barge, text, Fixture, PgDb};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROWS: i64 = 120_000;
+const STEP_DELAY_MS: &str = "120";
+
+fn fixture() -> Fixture {
+    Fixture::sqlite(&format!(
+        r#"
+        CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE book (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES author (id),
+            title TEXT NOT NULL, pages INT CHECK (pages > 0));
+        CREATE INDEX book_author ON book (author_id);
+        CREATE INDEX book_title ON book (lower(title));
+        -- no rowid: copied as one stream, truncated and reloaded when interrupted
+        CREATE TABLE tag (book_id INTEGER NOT NULL REFERENCES book (id), tag TEXT NOT NULL,
+            PRIMARY KEY (book_id, tag)) WITHOUT ROWID;
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+          INSERT INTO author SELECT i, 'author ' || i FROM n;
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS})
+          INSERT INTO book SELECT i, 1 + i % 2000, 'Title ' || (i * 7919 % 100003), 1 + i % 900 FROM n;
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+          INSERT INTO tag SELECT i, 't' || (i % 13) FROM n;
+        "#
+    ))
+}
+
+/// An ordered digest of a table's rows on the PostgreSQL side.
+fn pg_digest(db: &PgDb, table: &str, cols: &str, order: &str) -> String {
+    db.scalar(&format!(
+        "SELECT md5(coalesce(string_agg(concat_ws('|', {cols}), ',' ORDER BY {order}), '')) FROM app.{table}"
+    ))
+    .unwrap_or_default()
+}
+
+/// The same digest over the SQLite rows, computed by PostgreSQL's md5 of the joined text.
+fn sqlite_digest(fx: &Fixture, db: &PgDb, sql: &str) -> String {
+    let conn = rusqlite::Connection::open(&fx.sqlite).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    let rows: Vec<String> = stmt
+        .query_map([], |r| {
+            Ok((0..n)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    db.scalar(&format!(
+        "SELECT md5('{}')",
+        rows.join(",").replace('\'', "''")
+    ))
+    .unwrap()
+}
+
+fn run_and_kill(cfg: &str, resume: bool, after: Duration) -> bool {
+    let mut args = vec!["migrate", cfg];
+    if resume {
+        args.push("--resume");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_barge"))
+        .args(&args)
+        // Every post-load step waits a little, so kills also land in the short phases.
+        .env("BARGE_TEST_STEP_DELAY_MS", STEP_DELAY_MS)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start barge");
+    let deadline = Instant::now() + after;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.success();
+        }
+        if Instant::now() >= deadline {
+            child.kill().expect("SIGKILL barge");
+            let _ = child.wait();
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn chaos_sqlite_kill_anywhere_and_resume() {
+    let fx = fixture();
+    let db = PgDb::new();
+    let cfg = fx.config(&db, "app", "chunk_size = 10000\nworkers = 2");
+    let cfg = cfg.to_str().unwrap();
+
+    // One clean run to learn how long a whole run takes here.
+    let started = Instant::now();
+    assert_ok(&crate::support::barge_env(
+        &["migrate", cfg],
+        &[("BARGE_TEST_STEP_DELAY_MS", STEP_DELAY_MS)],
+    ));
+    let full = started.elapsed();
+    db.execute("DROP SCHEMA app CASCADE");
+
+    // Each attempt is killed after a slice of a full run's time; a resumed run spends part of
+    // its slice starting up, so when a kill finds the run where the last one left it, the
+    // next slice grows. Kills thus walk through DDL, both kinds of copy, index builds, foreign
+    // keys, checks, identities and ANALYZE.
+    let mut slice = full.mul_f64(1.0 / 40.0);
+    let mut phases: Vec<String> = Vec::new();
+    let mut finished = false;
+    let checkpoint = fx.path().join("barge_checkpoint.json");
+    let progress = || -> (String, u64) {
+        let v = std::fs::read_to_string(&checkpoint)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        match v {
+            Some(v) => (
+                v["phase"].as_str().unwrap_or("").to_string(),
+                v["tables"].as_array().map_or(0, |t| {
+                    t.iter()
+                        .map(|t| t["items_done"].as_u64().unwrap_or(0))
+                        .sum()
+                }),
+            ),
+            None => ("before the first checkpoint".into(), 0),
+        }
+    };
+    let mut last = progress();
+    for attempt in 0..60 {
+        if run_and_kill(cfg, attempt > 0, slice) {
+            finished = true;
+            break;
+        }
+        let now = progress();
+        if now == last {
+            slice = slice.mul_f64(1.25);
+        }
+        phases.push(now.0.clone());
+        last = now;
+    }
+    // However often it was killed, one more resume finishes the job.
+    let last = barge(&["migrate", cfg, "--resume"]);
+    assert_ok(&last);
+    let distinct: std::collections::BTreeSet<_> = phases.iter().collect();
+    assert!(
+        phases.len() >= 12,
+        "only {} kills (finished: {finished}): {phases:?}",
+        phases.len()
+    );
+    for group in [
+        &["copying data"][..],
+        &["building keys and indexes"],
+        &["adding foreign keys", "adding check constraints"],
+        &["setting identity counters", "analyzing", "finishing"],
+    ] {
+        assert!(
+            group.iter().any(|p| distinct.contains(&p.to_string())),
+            "no kill during any of {group:?}: {phases:?}"
+        );
+    }
+
+    // Same rows, in the same order, with no duplicates.
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM app.book").as_deref(),
+        Some(ROWS.to_string().as_str())
+    );
+    assert_eq!(
+        pg_digest(&db, "book", "id, author_id, title, pages", "id"),
+        sqlite_digest(
+            &fx,
+            &db,
+            "SELECT id, author_id, title, pages FROM book ORDER BY id"
+        ),
+        "{}",
+        text(&last)
+    );
+    assert_eq!(
+        pg_digest(&db, "author", "id, name", "id"),
+        sqlite_digest(&fx, &db, "SELECT id, name FROM author ORDER BY id")
+    );
+    assert_eq!(
+        pg_digest(&db, "tag", "book_id, tag", "book_id, tag"),
+        sqlite_digest(
+            &fx,
+            &db,
+            "SELECT book_id, tag FROM tag ORDER BY book_id, tag"
+        )
+    );
+    // Every constraint and index, each exactly once, all valid.
+    let constraints = db.query(
+        "SELECT conrelid::regclass::text, contype::text, convalidated::text FROM pg_constraint c \
+         JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'app' ORDER BY 1, 2",
+    );
+    let summary: Vec<String> = constraints
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r[0].as_deref().unwrap(),
+                r[1].as_deref().unwrap(),
+                r[2].as_deref().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "app.author p true",
+            "app.book c true",
+            "app.book f true",
+            "app.book p true",
+            "app.tag f true",
+            "app.tag p true"
+        ],
+        "{summary:?}"
+    );
+    let indexes = db.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'app' ORDER BY 1");
+    let names: Vec<&str> = indexes.iter().map(|r| r[0].as_deref().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "author_pkey",
+            "book_author",
+            "book_pkey",
+            "book_title",
+            "tag_pkey"
+        ]
+    );
+    // The identity continues past the loaded rows.
+    db.execute("INSERT INTO app.author (name) VALUES ('new')");
+    assert_eq!(
+        db.scalar("SELECT max(id) FROM app.author").as_deref(),
+        Some("2001")
+    );
+    // The run cleaned up after itself.
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '_barge'")
+            .as_deref(),
+        Some("0")
+    );
+    assert!(!fx.path().join("barge_checkpoint.json").exists());
+}
+
+/// A checkpoint from a run whose source has since changed is refused with the reason;
+/// `--restart` discards it and starts over.
+#[test]
+fn incompatible_checkpoint_is_refused_and_restart_recovers() {
+    let fx = fixture();
+    let db = PgDb::new();
+    let cfg = fx.config(&db, "app", "chunk_size = 10000\nworkers = 1");
+    let cfg = cfg.to_str().unwrap();
+    // Kill early in the copy so an interrupted run is recorded.
+    let mut killed = false;
+    for ms in [150, 300, 600, 1200] {
+        db.execute("DROP SCHEMA IF EXISTS app CASCADE; DROP SCHEMA IF EXISTS _barge CASCADE");
+        if !run_and_kill(cfg, false, Duration::from_millis(ms))
+            && fx.path().join("barge_checkpoint.json").exists()
+        {
+            killed = true;
+            break;
+        }
+    }
+    assert!(killed, "could not interrupt a run");
+    let status = barge(&["checkpoint", "status", cfg]);
+    let status_text = assert_ok(&status);
+    assert!(
+        status_text.contains("matches the current configuration"),
+        "{status_text}"
+    );
+
+    // The source changes: more rows, so the chunk plan is different.
+    let conn = rusqlite::Connection::open(&fx.sqlite).unwrap();
+    conn.execute_batch("INSERT INTO book VALUES (999999, 1, 'late', 3);")
+        .unwrap();
+    drop(conn);
+    let refused = barge(&["migrate", cfg, "--resume"]);
+    let refused_text = text(&refused);
+    assert_eq!(refused.status.code(), Some(4), "{refused_text}");
+    assert!(
+        refused_text.contains("cannot resume the migration into schema `app`"),
+        "{refused_text}"
+    );
+    assert!(
+        refused_text.contains("chunk plan changed"),
+        "{refused_text}"
+    );
+    assert!(refused_text.contains("--restart"), "{refused_text}");
+
+    assert_ok(&barge(&["migrate", cfg, "--restart"]));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM app.book").as_deref(),
+        Some((ROWS + 1).to_string().as_str())
+    );
+}
+
+/// In the default `on_schema_exists = "error"` mode, a rerun without `--resume` refuses to
+/// build on an interrupted run and says how to continue; `--resume` then finishes it.
+#[test]
+fn default_error_mode_points_to_resume_and_resume_finishes() {
+    let fx = fixture();
+    let db = PgDb::new();
+    let cfg = fx.config_toml(&db, "schema = \"app\"\nchunk_size = 10000\nworkers = 1");
+    let cfg = cfg.to_str().unwrap();
+    let mut killed = false;
+    for ms in [200, 400, 800, 1600] {
+        db.execute("DROP SCHEMA IF EXISTS app CASCADE; DROP SCHEMA IF EXISTS _barge CASCADE");
+        if !run_and_kill(cfg, false, Duration::from_millis(ms))
+            && db
+                .scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'app'")
+                .as_deref()
+                == Some("1")
+        {
+            killed = true;
+            break;
+        }
+    }
+    assert!(
+        killed,
+        "could not interrupt a run after its schema was created"
+    );
+    let again = barge(&["migrate", cfg]);
+    let again_text = text(&again);
+    assert_eq!(again.status.code(), Some(4), "{again_text}");
+    assert!(
+        again_text.contains("schema `app` holds an interrupted barge run"),
+        "{again_text}"
+    );
+    assert!(again_text.contains("--resume"), "{again_text}");
+    let resumed = barge(&["migrate", cfg, "--resume"]);
+    let resumed_text = assert_ok(&resumed);
+    assert!(resumed_text.contains("resumed run"), "{resumed_text}");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM app.book").as_deref(),
+        Some(ROWS.to_string().as_str())
+    );
+    assert_eq!(
+        pg_digest(&db, "book", "id, author_id, title, pages", "id"),
+        sqlite_digest(
+            &fx,
+            &db,
+            "SELECT id, author_id, title, pages FROM book ORDER BY id"
+        )
+    );
+}
