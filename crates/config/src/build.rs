@@ -754,6 +754,8 @@ impl Ctx<'_> {
                 }
             });
         };
+        // `$env{VAR}` works here as in DSNs, so one config can target per-environment schemas.
+        let schema = crate::env::substitute(&schema, "schema", &self.file_origin(), self.env)?;
         if schema.len() > MAX_IDENTIFIER_BYTES {
             return Err(self.invalid(
                 "schema",

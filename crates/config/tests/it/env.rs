@@ -159,3 +159,23 @@ fn target_from_environment_must_be_postgres() {
         "invalid `target.dsn` in environment variable `BARGE_TARGET_DSN`: is not a PostgreSQL connection string\nhint: write it as `postgres://user@host:5432/database` or `host=... dbname=...`"
     );
 }
+
+#[test]
+fn schema_takes_env_references_too() {
+    let text = WITH_REFERENCES.replace("schema = \"app\"", "schema = \"app_$env{STAGE}\"");
+    let vars = [
+        ("DATA_DIR", "/data"),
+        ("PGUSER", "app"),
+        ("PGPASSWORD", "s3cr3t"),
+        ("STAGE", "qa"),
+    ];
+    let s = parse_str(&text, Path::new(CONFIG), &Overrides::default(), &env(&vars)).unwrap();
+    assert_eq!(s.schema, "app_qa");
+    let missing = parse_str(
+        &text,
+        Path::new(CONFIG),
+        &Overrides::default(),
+        &env(&vars[..3]),
+    );
+    assert!(missing.unwrap_err().to_string().contains("STAGE"));
+}
