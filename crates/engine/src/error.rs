@@ -6,6 +6,8 @@ pub enum EngineError {
     #[error(transparent)]
     Source(#[from] barge_source_sqlite::SqliteError),
     #[error(transparent)]
+    Mysql(#[from] barge_source_mysql::MysqlError),
+    #[error(transparent)]
     Target(#[from] barge_pg::PgError),
     #[error("{0}")]
     Naming(#[from] NamingError),
@@ -28,7 +30,8 @@ impl EngineError {
         match self {
             EngineError::Target(e) => e.is_connect(),
             EngineError::Source(barge_source_sqlite::SqliteError::Open { .. })
-            | EngineError::Source(barge_source_sqlite::SqliteError::Missing(_)) => true,
+            | EngineError::Source(barge_source_sqlite::SqliteError::Missing(_))
+            | EngineError::Mysql(barge_source_mysql::MysqlError::Connect { .. }) => true,
             _ => false,
         }
     }

@@ -137,6 +137,7 @@ pub async fn migrate(
         .source_handle
         .clone()
         .ok_or_else(|| EngineError::Setup("the plan has no source".into()))?;
+    let changes_source = source.clone();
     let plan = Arc::new(plan);
     let mut table_rows = vec![0u64; plan.tables.len()];
     let mut table_seconds = vec![0f64; plan.tables.len()];
@@ -189,7 +190,7 @@ pub async fn migrate(
     }
 
     let s = &plan.schema;
-    let mut warnings: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = changes_source.changes();
     if settings.schema_only {
         index_pool.push(postload::key_and_index_steps(schema, s));
     }

@@ -233,10 +233,26 @@ pub fn assign_target_names(
         }
         reserved.extend(table.unique_keys.iter().map(|k| unique_key_name(table, k)));
     }
+    let per_table = schema.index_names_per_table;
     for table in &mut schema.tables {
         for index in &mut table.indexes {
-            let mut name = target_identifier(&index.name, folding);
-            findings.extend(shortened(&table.name, None, &index.name, &name, "index"));
+            let folded = if per_table {
+                format!("{}_{}", table.target_name, folding.fold(&index.name))
+            } else {
+                folding.fold(&index.name)
+            };
+            let mut name = fit_identifier(&folded);
+            if name != folded {
+                findings.push(
+                    Finding::info(
+                        FindingKind::NameShortened,
+                        format!(
+                            "index name `{folded}` is longer than 63 bytes; shortened to `{name}`"
+                        ),
+                    )
+                    .on_table(&table.name),
+                );
+            }
             if reserved.contains(&name) {
                 let moved = fit_identifier(&format!("{name}_idx"));
                 findings.push(

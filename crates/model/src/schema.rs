@@ -12,6 +12,9 @@ pub struct Schema {
     pub routines: Vec<SourceObject>,
     /// Findings raised while reading the source and mapping its types.
     pub findings: Vec<Finding>,
+    /// Index names are unique per table in the source (MySQL), not per schema as in
+    /// PostgreSQL (and SQLite): target index names are then prefixed with their table's.
+    pub index_names_per_table: bool,
 }
 
 impl Schema {

@@ -1,0 +1,768 @@
+//! Reading a MySQL or MariaDB schema from `information_schema`, one query per catalog table
+//! for the whole database (not one per table), so a schema of thousands of tables reads in a
+//! few round trips.
+
+use crate::defaults::{translate_default, zero_default_words, DefaultContext, DefaultTranslation};
+use crate::types::{enum_values, map_column_type, ColumnTypeInfo};
+use crate::{Flavor, MysqlError, MysqlSource};
+use barge_config::{EnumMode, TypeMapping, ZeroDateMode};
+use barge_model::{
+    Check, Chunking, Column, Expr, Finding, FindingKind, FkAction, ForeignKey, Generated, Index,
+    IndexPart, Key, Literal, Schema, Severity, SourceObject, Table,
+};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Row, Value};
+use std::collections::{BTreeMap, HashMap};
+
+pub(crate) struct ReadSchema {
+    pub schema: Schema,
+    pub text_columns: HashMap<String, HashMap<String, (String, String)>>,
+}
+
+/// A text cell of a catalog row (the text protocol sends everything as bytes).
+fn text(row: &Row, i: usize) -> Option<String> {
+    match row.as_ref(i) {
+        Some(Value::Bytes(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+        Some(Value::Int(v)) => Some(v.to_string()),
+        Some(Value::UInt(v)) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+fn text_or_empty(row: &Row, i: usize) -> String {
+    text(row, i).unwrap_or_default()
+}
+
+fn number(row: &Row, i: usize) -> Option<u64> {
+    text(row, i).and_then(|s| s.trim().parse().ok())
+}
+
+async fn rows(conn: &mut Conn, sql: &str, database: &str) -> Result<Vec<Row>, MysqlError> {
+    conn.query(sql).await.map_err(|source| MysqlError::Schema {
+        database: database.to_string(),
+        source,
+    })
+}
+
+struct ColumnRow {
+    name: String,
+    default: Option<String>,
+    nullable: bool,
+    info: ColumnTypeInfo,
+    charset: Option<String>,
+    collation: Option<String>,
+    extra: String,
+    comment: String,
+    generation: String,
+}
+
+struct IndexRow {
+    name: String,
+    non_unique: bool,
+    column: Option<String>,
+    sub_part: Option<u64>,
+    index_type: String,
+    descending: bool,
+    expression: Option<String>,
+}
+
+fn fk_action(rule: &str) -> FkAction {
+    match rule.to_ascii_uppercase().as_str() {
+        "CASCADE" => FkAction::Cascade,
+        "SET NULL" => FkAction::SetNull,
+        "SET DEFAULT" => FkAction::SetDefault,
+        "RESTRICT" => FkAction::Restrict,
+        _ => FkAction::NoAction,
+    }
+}
+
+pub(crate) async fn read_schema(
+    conn: &mut Conn,
+    source: &MysqlSource,
+    options: &TypeMapping,
+    preserve_defaults: bool,
+) -> Result<ReadSchema, MysqlError> {
+    let db = source.database();
+    let flavor = source.flavor();
+    let mut schema = Schema::default();
+    let findings = &mut schema.findings;
+
+    // Tables.
+    let table_rows = rows(
+        conn,
+        "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, TABLE_COMMENT, CREATE_OPTIONS \
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+        db,
+    )
+    .await?;
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    for r in &table_rows {
+        let name = text_or_empty(r, 0);
+        let kind = text_or_empty(r, 1).to_ascii_uppercase();
+        match kind.as_str() {
+            "VIEW" => continue,
+            "SEQUENCE" => {
+                findings.push(
+                    Finding::warning(
+                        FindingKind::TableExcluded,
+                        format!("MariaDB sequence `{name}` is not migrated yet"),
+                    )
+                    .on_table(&name)
+                    .with_hint("create it in PostgreSQL with CREATE SEQUENCE in an after_all hook"),
+                );
+                continue;
+            }
+            "SYSTEM VERSIONED" => findings.push(
+                Finding::warning(
+                    FindingKind::OptionIgnored,
+                    "table is system-versioned; only its current rows are copied, not its history",
+                )
+                .on_table(&name),
+            ),
+            _ => {}
+        }
+        let mut table = Table::new(&name);
+        table.row_count = number(r, 2);
+        table.comment = text(r, 3).filter(|c| !c.is_empty());
+        if text_or_empty(r, 4)
+            .to_ascii_lowercase()
+            .contains("partitioned")
+        {
+            findings.push(
+                Finding::info(
+                    FindingKind::OptionIgnored,
+                    "table is partitioned in the source; it is created as one table in PostgreSQL",
+                )
+                .on_table(&name),
+            );
+        }
+        tables.insert(name, table);
+    }
+
+    // CHECK constraints: MariaDB's JSON columns are longtext with a json_valid check.
+    let check_sql = match flavor {
+        Flavor::Mariadb => {
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME"
+        }
+        Flavor::Mysql => {
+            "SELECT tc.TABLE_NAME, tc.CONSTRAINT_NAME, cc.CHECK_CLAUSE \
+             FROM information_schema.TABLE_CONSTRAINTS tc \
+             JOIN information_schema.CHECK_CONSTRAINTS cc \
+               ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+             WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK' \
+             ORDER BY tc.TABLE_NAME, tc.CONSTRAINT_NAME"
+        }
+    };
+    // Servers before CHECK support (MySQL 5.7, MariaDB 10.1) have no such view: no checks.
+    let check_rows: Vec<Row> = conn.query(check_sql).await.unwrap_or_default();
+    let mut json_columns: HashMap<(String, String), ()> = HashMap::new();
+    let mut other_checks: Vec<(String, String, String)> = Vec::new();
+    for r in &check_rows {
+        let (table, name, clause) = (
+            text_or_empty(r, 0),
+            text_or_empty(r, 1),
+            text_or_empty(r, 2),
+        );
+        let compact: String = clause.chars().filter(|c| !c.is_whitespace()).collect();
+        let lower = compact.to_lowercase();
+        if let Some(col) = lower
+            .strip_prefix("json_valid(`")
+            .and_then(|s| s.strip_suffix("`)"))
+        {
+            json_columns.insert((table, col.to_string()), ());
+        } else {
+            other_checks.push((table, name, clause));
+        }
+    }
+
+    // Columns.
+    let column_rows = rows(
+        conn,
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, \
+                CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, \
+                CHARACTER_SET_NAME, COLLATION_NAME, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        db,
+    )
+    .await?;
+    let mut columns: BTreeMap<String, Vec<ColumnRow>> = BTreeMap::new();
+    for r in &column_rows {
+        let table = text_or_empty(r, 0);
+        let name = text_or_empty(r, 1);
+        let data_type = text_or_empty(r, 4).to_ascii_lowercase();
+        let json_check = json_columns.contains_key(&(table.clone(), name.to_lowercase()));
+        columns.entry(table).or_default().push(ColumnRow {
+            default: text(r, 2),
+            nullable: text_or_empty(r, 3).eq_ignore_ascii_case("YES"),
+            info: ColumnTypeInfo {
+                data_type,
+                column_type: text_or_empty(r, 5),
+                char_max_length: number(r, 6),
+                numeric_precision: number(r, 7),
+                numeric_scale: number(r, 8),
+                datetime_precision: number(r, 9),
+                json_check,
+            },
+            charset: text(r, 10),
+            collation: text(r, 11),
+            extra: text_or_empty(r, 12),
+            comment: text_or_empty(r, 13),
+            generation: text_or_empty(r, 14),
+            name,
+        });
+    }
+
+    // Indexes (the primary key among them).
+    let expression = match flavor {
+        Flavor::Mysql if !source.server_version().starts_with("5.") => "EXPRESSION",
+        _ => "NULL",
+    };
+    let index_rows = rows(
+        conn,
+        &format!(
+            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE, \
+                    COLLATION, {expression} \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+        ),
+        db,
+    )
+    .await?;
+    let mut indexes: BTreeMap<String, Vec<IndexRow>> = BTreeMap::new();
+    for r in &index_rows {
+        indexes
+            .entry(text_or_empty(r, 0))
+            .or_default()
+            .push(IndexRow {
+                name: text_or_empty(r, 1),
+                non_unique: number(r, 2).unwrap_or(1) != 0,
+                column: text(r, 3),
+                sub_part: number(r, 4),
+                index_type: text_or_empty(r, 5).to_ascii_uppercase(),
+                descending: text(r, 6).as_deref() == Some("D"),
+                expression: text(r, 7).filter(|e| !e.is_empty()),
+            });
+    }
+
+    // Foreign keys.
+    let fk_rows = rows(
+        conn,
+        "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, \
+                k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE \
+         FROM information_schema.KEY_COLUMN_USAGE k \
+         JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+           ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+          AND r.TABLE_NAME = k.TABLE_NAME \
+         WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+         ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+        db,
+    )
+    .await?;
+
+    let mut text_columns: HashMap<String, HashMap<String, (String, String)>> = HashMap::new();
+    for (name, table) in tables.iter_mut() {
+        let cols = columns.remove(name).unwrap_or_default();
+        for c in cols {
+            if let (Some(cs), Some(coll)) = (&c.charset, &c.collation) {
+                text_columns
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(c.name.clone(), (cs.clone(), coll.clone()));
+            }
+            let column = build_column(&c, table, options, preserve_defaults, flavor, findings);
+            table.columns.push(column);
+        }
+        let idx = indexes.remove(name).unwrap_or_default();
+        apply_indexes(table, idx, &text_columns, findings);
+        if table.primary_key.is_none() {
+            findings.push(
+                Finding::info(FindingKind::NoPrimaryKey, "table has no primary key")
+                    .on_table(name)
+                    .with_hint(
+                        "without a primary key (or a NOT NULL unique key) the table is copied as one stream, and PostgreSQL cannot tell duplicate rows apart",
+                    ),
+            );
+        }
+        table.chunking = match &table.primary_key {
+            Some(pk)
+                if pk.columns.len() == 1
+                    && table
+                        .column(&pk.columns[0])
+                        .is_some_and(|c| c.data_type.is_integer()) =>
+            {
+                Chunking::IntegerKey {
+                    column: Some(pk.columns[0].clone()),
+                }
+            }
+            _ => Chunking::Stream,
+        };
+    }
+
+    // Foreign keys, grouped by constraint.
+    let mut current: Option<(String, String)> = None;
+    for r in &fk_rows {
+        let (table, name) = (text_or_empty(r, 0), text_or_empty(r, 1));
+        let ref_schema = text_or_empty(r, 3);
+        let ref_table = text_or_empty(r, 4);
+        if !ref_schema.is_empty() && ref_schema != db {
+            if current.as_ref() != Some(&(table.clone(), name.clone())) {
+                findings.push(
+                    Finding::warning(
+                        FindingKind::ForeignKeySkipped,
+                        format!(
+                            "foreign key `{name}` references `{ref_schema}`.`{ref_table}` in another database and is not created"
+                        ),
+                    )
+                    .on_table(&table),
+                );
+                current = Some((table, name));
+            }
+            continue;
+        }
+        let Some(t) = tables.get_mut(&table) else {
+            continue;
+        };
+        if current.as_ref() != Some(&(table.clone(), name.clone())) {
+            t.foreign_keys.push(ForeignKey {
+                name: Some(name.clone()),
+                columns: Vec::new(),
+                ref_table,
+                ref_columns: Vec::new(),
+                on_update: fk_action(&text_or_empty(r, 6)),
+                on_delete: fk_action(&text_or_empty(r, 7)),
+            });
+            current = Some((table.clone(), name));
+        }
+        if let Some(fk) = t.foreign_keys.last_mut() {
+            fk.columns.push(text_or_empty(r, 2));
+            fk.ref_columns.push(text_or_empty(r, 5));
+        }
+    }
+
+    for (table, name, clause) in other_checks {
+        if !tables.contains_key(&table) {
+            continue;
+        }
+        findings.push(
+            Finding::warning(
+                FindingKind::CheckSkipped,
+                format!("CHECK constraint `{name}` (`{clause}`) is not migrated yet"),
+            )
+            .on_table(&table)
+            .with_hint("recreate it with ALTER TABLE ... ADD CHECK in an after_all hook"),
+        );
+    }
+
+    schema.tables = tables.into_values().collect();
+    read_objects(conn, db, &mut schema).await?;
+    Ok(ReadSchema {
+        schema,
+        text_columns,
+    })
+}
+
+fn build_column(
+    c: &ColumnRow,
+    table: &mut Table,
+    options: &TypeMapping,
+    preserve_defaults: bool,
+    flavor: Flavor,
+    findings: &mut Vec<Finding>,
+) -> Column {
+    let tname = table.name.clone();
+    let mapped = map_column_type(&c.info, options, &tname, &c.name);
+    findings.extend(mapped.findings);
+    let mut column = Column::new(&c.name, &c.info.column_type, mapped.data_type);
+    column.nullable = c.nullable;
+    column.comment = (!c.comment.is_empty()).then(|| c.comment.clone());
+    let extra = c.extra.to_ascii_lowercase();
+    let dt = c.info.data_type.as_str();
+
+    if extra.contains("auto_increment") {
+        if column.data_type.is_integer() {
+            column.identity = true;
+        } else {
+            findings.push(
+                Finding::warning(
+                    FindingKind::LossyType,
+                    format!(
+                        "auto_increment `{}` is loaded as {:?}, which cannot be an identity column; values are copied but new rows get no number",
+                        c.info.column_type, column.data_type
+                    ),
+                )
+                .on_table(&tname)
+                .on_column(&c.name)
+                .with_hint("set `widen_unsigned_integers = false` to keep it bigint, or add a sequence in an after_all hook"),
+            );
+        }
+    }
+    if extra.contains("generated") && !c.generation.is_empty() {
+        let stored = extra.contains("stored") || extra.contains("persistent");
+        column.generated = Some(Generated {
+            expr: None,
+            source_sql: c.generation.clone(),
+            stored,
+        });
+        findings.push(
+            Finding::warning(
+                FindingKind::GeneratedColumn,
+                format!(
+                    "generated column (`{}`) is copied as a plain column holding its current values; its expression is not recreated yet",
+                    c.generation
+                ),
+            )
+            .on_table(&tname)
+            .on_column(&c.name)
+            .with_hint("recreate it in PostgreSQL (GENERATED ALWAYS AS (...) STORED) in an after_all hook if you need it"),
+        );
+    }
+    if extra.contains("on update") {
+        findings.push(
+            Finding::warning(
+                FindingKind::DefaultSkipped,
+                format!("`{}` is not replicated yet", c.extra.trim()),
+            )
+            .on_table(&tname)
+            .on_column(&c.name)
+            .with_hint("add a BEFORE UPDATE trigger in PostgreSQL in an after_all hook"),
+        );
+    }
+
+    // Enums: a CHECK on the member list under enum_mode = "check" (and "native" until it exists).
+    if dt == "enum" && options.enum_mode != EnumMode::Text {
+        let values = enum_values(&c.info.column_type);
+        table.checks.push(Check {
+            name: None,
+            expr: Expr::InList {
+                expr: Box::new(Expr::Column(c.name.clone())),
+                list: values
+                    .into_iter()
+                    .map(|v| Expr::Literal(Literal::Text(v)))
+                    .collect(),
+                negated: false,
+            },
+        });
+    }
+
+    if preserve_defaults && column.generated.is_none() {
+        let cx = DefaultContext {
+            flavor,
+            source_data_type: dt,
+            column_type: &c.info.column_type,
+            extra: &c.extra,
+            target: &column.data_type,
+        };
+        let raw = c.default.as_deref();
+        match translate_default(raw, &cx) {
+            DefaultTranslation::None => {}
+            DefaultTranslation::Value(v) => column.default = Some(v),
+            DefaultTranslation::ZeroDate(text) => {
+                let severity = match options.zero_date_mode {
+                    ZeroDateMode::Null => Severity::Warning,
+                    ZeroDateMode::Error => Severity::Error,
+                };
+                findings.push(
+                    Finding::new(
+                        severity,
+                        FindingKind::DefaultSkipped,
+                        format!("default `{text}` {}", zero_default_words(options.zero_date_mode)),
+                    )
+                    .on_table(&tname)
+                    .on_column(&c.name)
+                    .with_hint(match options.zero_date_mode {
+                        ZeroDateMode::Null => "zero dates in this column load as NULL",
+                        ZeroDateMode::Error => "set `zero_date_mode = \"null\"` under [type_mapping], or change the default in the source",
+                    }),
+                );
+                // A zero-date default says zero dates are expected: under "null" they load as
+                // NULL, so the column must accept NULL.
+                if options.zero_date_mode == ZeroDateMode::Null && !column.nullable {
+                    column.nullable = true;
+                    findings.push(
+                        Finding::warning(
+                            FindingKind::TypeMapped,
+                            "column is NOT NULL in the source but its zero dates load as NULL (zero_date_mode = \"null\"), so it is created nullable",
+                        )
+                        .on_table(&tname)
+                        .on_column(&c.name),
+                    );
+                }
+            }
+            DefaultTranslation::Unsupported(why) => findings.push(
+                Finding::warning(
+                    FindingKind::DefaultSkipped,
+                    format!(
+                        "default `{}` is not carried over: {why}",
+                        raw.unwrap_or_default()
+                    ),
+                )
+                .on_table(&tname)
+                .on_column(&c.name)
+                .with_hint("set the default yourself in an after_all hook"),
+            ),
+        }
+    }
+    column
+}
+
+fn apply_indexes(
+    table: &mut Table,
+    rows: Vec<IndexRow>,
+    text_columns: &HashMap<String, HashMap<String, (String, String)>>,
+    findings: &mut Vec<Finding>,
+) {
+    let tname = table.name.clone();
+    let mut groups: Vec<(String, Vec<IndexRow>)> = Vec::new();
+    for r in rows {
+        match groups.last_mut() {
+            Some((name, parts)) if *name == r.name => parts.push(r),
+            _ => groups.push((r.name.clone(), vec![r])),
+        }
+    }
+    let case_insensitive = |cols: &[String]| -> Vec<String> {
+        cols.iter()
+            .filter(|c| {
+                text_columns
+                    .get(&tname)
+                    .and_then(|m| m.get(*c))
+                    .is_some_and(|(_, coll)| coll.ends_with("_ci"))
+            })
+            .cloned()
+            .collect()
+    };
+    for (name, parts) in groups {
+        let unique = !parts[0].non_unique;
+        let index_type = parts[0].index_type.clone();
+        let skip = |why: String, findings: &mut Vec<Finding>| {
+            findings.push(
+                Finding::warning(
+                    FindingKind::IndexSkipped,
+                    format!("index `{name}` is not migrated: {why}"),
+                )
+                .on_table(&tname)
+                .with_hint("create an equivalent index yourself in an after_all hook"),
+            );
+        };
+        if name == "PRIMARY" {
+            let cols: Vec<String> = parts.iter().filter_map(|p| p.column.clone()).collect();
+            if parts.iter().any(|p| p.sub_part.is_some()) {
+                findings.push(
+                    Finding::info(
+                        FindingKind::IndexTranslated,
+                        "primary key on column prefixes becomes a primary key on the whole columns (values unique by prefix are unique whole)",
+                    )
+                    .on_table(&tname),
+                );
+            }
+            let ci = case_insensitive(&cols);
+            if !ci.is_empty() {
+                findings.push(ci_finding("primary key", &ci, &tname));
+            }
+            for c in &mut table.columns {
+                if cols.contains(&c.name) {
+                    c.nullable = false;
+                }
+            }
+            table.primary_key = Some(Key {
+                name: None,
+                columns: cols,
+            });
+            continue;
+        }
+        match index_type.as_str() {
+            "FULLTEXT" => {
+                skip("FULLTEXT indexes are not translated yet".into(), findings);
+                continue;
+            }
+            "SPATIAL" => {
+                skip("SPATIAL indexes are not translated yet".into(), findings);
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(p) = parts
+            .iter()
+            .find(|p| p.column.is_none() || p.expression.is_some())
+        {
+            skip(
+                format!(
+                    "functional key part `{}` is not translated yet",
+                    p.expression.as_deref().unwrap_or("?")
+                ),
+                findings,
+            );
+            continue;
+        }
+        let columns: Vec<String> = parts.iter().filter_map(|p| p.column.clone()).collect();
+        let prefix = parts.iter().any(|p| p.sub_part.is_some());
+        if unique {
+            let ci = case_insensitive(&columns);
+            if !ci.is_empty() {
+                findings.push(ci_finding(&format!("unique index `{name}`"), &ci, &tname));
+            }
+        }
+        if unique && !prefix && parts.iter().all(|p| !p.descending) {
+            table.unique_keys.push(Key {
+                name: Some(name),
+                columns,
+            });
+            continue;
+        }
+        if prefix {
+            findings.push(
+                Finding::info(
+                    FindingKind::IndexTranslated,
+                    format!("prefix index `{name}` becomes an index on substr(column, 1, n)"),
+                )
+                .on_table(&tname),
+            );
+        }
+        let index_parts = parts
+            .iter()
+            .filter_map(|p| {
+                let col = p.column.clone()?;
+                Some(match p.sub_part {
+                    Some(n) => IndexPart::Expr {
+                        expr: Expr::Function(
+                            barge_model::expr::Function::Substr,
+                            vec![
+                                Expr::Column(col),
+                                Expr::Literal(Literal::Integer("1".into())),
+                                Expr::Literal(Literal::Integer(n.to_string())),
+                            ],
+                        ),
+                        descending: p.descending,
+                    },
+                    None => IndexPart::Column {
+                        name: col,
+                        descending: p.descending,
+                    },
+                })
+            })
+            .collect();
+        table.indexes.push(Index {
+            target_name: name.clone(),
+            name,
+            unique,
+            parts: index_parts,
+            predicate: None,
+        });
+    }
+}
+
+fn ci_finding(what: &str, columns: &[String], table: &str) -> Finding {
+    Finding::warning(
+        FindingKind::IndexTranslated,
+        format!(
+            "{what} compares {} case-insensitively in the source; in PostgreSQL it is case-sensitive, so values differing only in case no longer collide",
+            columns
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+    .on_table(table)
+    .with_hint("create a unique index on lower(column) in an after_all hook to keep case-insensitive uniqueness")
+}
+
+/// Views, routines, triggers and events: reported with their SQL, never migrated.
+async fn read_objects(conn: &mut Conn, db: &str, schema: &mut Schema) -> Result<(), MysqlError> {
+    for r in rows(
+        conn,
+        "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+        db,
+    )
+    .await?
+    {
+        let name = text_or_empty(&r, 0);
+        schema.findings.push(
+            Finding::warning(FindingKind::ViewNotMigrated, format!("view `{name}` is not migrated"))
+                .on_table(&name)
+                .with_hint("recreate it in PostgreSQL from its source SQL (shown by `barge plan`), e.g. in an after_all hook"),
+        );
+        schema.views.push(SourceObject {
+            name,
+            table: None,
+            sql: text_or_empty(&r, 1),
+        });
+    }
+    for r in rows(
+        conn,
+        "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT \
+         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY TRIGGER_NAME",
+        db,
+    )
+    .await?
+    {
+        let (name, table) = (text_or_empty(&r, 0), text_or_empty(&r, 1));
+        schema.findings.push(
+            Finding::warning(
+                FindingKind::TriggerNotMigrated,
+                format!("trigger `{name}` on table `{table}` is not migrated"),
+            )
+            .on_table(&table)
+            .with_hint("rewrite it as a PostgreSQL trigger function"),
+        );
+        schema.triggers.push(SourceObject {
+            name,
+            table: Some(table),
+            sql: format!(
+                "{} {} {}",
+                text_or_empty(&r, 2),
+                text_or_empty(&r, 3),
+                text_or_empty(&r, 4)
+            ),
+        });
+    }
+    for r in rows(
+        conn,
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION FROM information_schema.ROUTINES \
+         WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
+        db,
+    )
+    .await?
+    {
+        let name = text_or_empty(&r, 0);
+        let kind = text_or_empty(&r, 1).to_ascii_lowercase();
+        schema.findings.push(
+            Finding::warning(
+                FindingKind::TriggerNotMigrated,
+                format!("{kind} `{name}` is not migrated"),
+            )
+            .with_hint("rewrite it in PL/pgSQL"),
+        );
+        schema.routines.push(SourceObject {
+            name,
+            table: None,
+            sql: text_or_empty(&r, 2),
+        });
+    }
+    // Events need the event scheduler's privileges on some servers; without them, none are seen.
+    let events: Vec<Row> = conn
+        .query(
+            "SELECT EVENT_NAME, EVENT_DEFINITION FROM information_schema.EVENTS \
+             WHERE EVENT_SCHEMA = DATABASE() ORDER BY EVENT_NAME",
+        )
+        .await
+        .unwrap_or_default();
+    for r in events {
+        let name = text_or_empty(&r, 0);
+        schema.findings.push(
+            Finding::warning(
+                FindingKind::TriggerNotMigrated,
+                format!("event `{name}` is not migrated"),
+            )
+            .with_hint("schedule it with pg_cron or an external scheduler"),
+        );
+        schema.routines.push(SourceObject {
+            name,
+            table: None,
+            sql: text_or_empty(&r, 1),
+        });
+    }
+    Ok(())
+}

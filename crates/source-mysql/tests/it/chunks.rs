@@ -1,0 +1,177 @@
+//! Chunk plans over composite, sparse, text and unsigned keys: every row lands in exactly one
+//! chunk, and no chunk is empty.
+
+use crate::{copy, mapping, table, PgSchema, TestDb};
+use barge_model::{InvalidValuePolicy, KeyRange, KeyValue, Table};
+use barge_source_mysql::MysqlSource;
+
+/// Plan, copy every chunk into one PostgreSQL table, and check the partition.
+async fn check_partition(
+    source: &MysqlSource,
+    t: &Table,
+    chunk_size: u64,
+    key: &[&str],
+) -> Vec<KeyRange> {
+    let chunks = source.plan_chunks(t, chunk_size).await.unwrap();
+    let pg = PgSchema::new("chunks").await;
+    pg.create(t).await;
+    let mut total = 0;
+    for (i, range) in chunks.iter().enumerate() {
+        let copied = copy(source, t, range, InvalidValuePolicy::Error)
+            .await
+            .unwrap_or_else(|e| panic!("chunk {i}: {e}"));
+        assert!(copied.rows > 0, "chunk {i} ({range:?}) is empty");
+        if i + 1 < chunks.len() {
+            assert_eq!(
+                copied.rows, chunk_size,
+                "chunk {i} holds exactly chunk_size rows"
+            );
+        }
+        assert_eq!(copied.rows, copied.reported_rows);
+        total += copied.rows;
+        pg.load(t, copied.stream).await;
+    }
+    let keys = key
+        .iter()
+        .map(|k| format!("\"{k}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let row = pg
+        .client
+        .query_one(
+            &format!(
+                "SELECT count(*), count(DISTINCT ({keys}, 0)) FROM \"{}\".\"{}\"",
+                pg.name, t.name
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let (count, distinct): (i64, i64) = (row.get(0), row.get(1));
+    assert_eq!(count as u64, total);
+    assert_eq!(distinct, count, "a row was copied twice");
+    chunks
+}
+
+async fn source_count(db: &TestDb, table: &str) -> u64 {
+    let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(&db.url).unwrap())
+        .await
+        .unwrap();
+    let n: Option<u64> = mysql_async::prelude::Queryable::query_first(
+        &mut conn,
+        format!("SELECT count(*) FROM `{table}`"),
+    )
+    .await
+    .unwrap();
+    n.unwrap()
+}
+
+#[tokio::test]
+async fn composite_text_key_partitions_exactly() {
+    let mut db = TestDb::new("composite").await;
+    db.exec(
+        "CREATE TABLE c (a int NOT NULL, b varchar(20) NOT NULL, d date NOT NULL, v int,
+            PRIMARY KEY (a, b, d));
+        INSERT INTO c SELECT seq % 7, concat(CASE seq % 3 WHEN 0 THEN 'x' WHEN 1 THEN 'Y' ELSE 'é' END, seq % 50),
+            DATE_ADD('2020-01-01', INTERVAL seq % 11 DAY), seq FROM seq_1_to_5000",
+    )
+    .await;
+    let source = db.source().await;
+    let schema = source.introspect(&mapping(), true).await.unwrap();
+    let t = table(&schema, "c");
+    let n = source_count(&db, "c").await;
+    assert!(n > 1000);
+    let chunks = check_partition(&source, t, 97, &["a", "b", "d"]).await;
+    assert_eq!(chunks.len() as u64, n.div_ceil(97));
+    let first_end = chunks[0].end.as_ref().unwrap();
+    assert!(matches!(first_end[0], KeyValue::Int(_)));
+    assert!(matches!(first_end[1], KeyValue::Bytes(_)));
+    assert!(matches!(first_end[2], KeyValue::Text(_)));
+}
+
+#[tokio::test]
+async fn latin1_case_insensitive_key() {
+    let mut db = TestDb::new("latin1").await;
+    db.exec(
+        "CREATE TABLE l (k varchar(20) CHARACTER SET latin1 COLLATE latin1_swedish_ci NOT NULL PRIMARY KEY, v int);
+        INSERT INTO l SELECT concat(CASE seq % 4 WHEN 0 THEN 'Ä' WHEN 1 THEN 'b' WHEN 2 THEN 'É' ELSE 'z' END, seq, CASE seq % 2 WHEN 0 THEN ' x' ELSE '€' END), seq FROM seq_1_to_1000",
+    )
+    .await;
+    let source = db.source().await;
+    let schema = source.introspect(&mapping(), true).await.unwrap();
+    let t = table(&schema, "l");
+    check_partition(&source, t, 33, &["k"]).await;
+}
+
+#[tokio::test]
+async fn sparse_and_unsigned_keys() {
+    let mut db = TestDb::new("sparse").await;
+    db.exec(
+        "CREATE TABLE s (id bigint NOT NULL PRIMARY KEY, v int);
+        INSERT INTO s SELECT CAST(seq * seq * seq * 1000 AS SIGNED) - 500000000, seq FROM seq_1_to_300;
+        INSERT INTO s VALUES (-9223372036854775808, 0), (9223372036854775807, 0);
+        CREATE TABLE u (id bigint unsigned NOT NULL PRIMARY KEY);
+        INSERT INTO u SELECT 18446744073709551615 - seq * 1000000007 FROM seq_0_to_99;
+        INSERT INTO u VALUES (0);
+        CREATE TABLE nokey (a int, b int);
+        INSERT INTO nokey VALUES (1, 1), (1, 1);
+        CREATE TABLE empty (id int PRIMARY KEY)",
+    )
+    .await;
+    let source = db.source().await;
+    let schema = source.introspect(&mapping(), true).await.unwrap();
+    let chunks = check_partition(&source, table(&schema, "s"), 7, &["id"]).await;
+    assert_eq!(chunks.len(), 302usize.div_ceil(7));
+    assert_eq!(chunks[0].start, None);
+    assert_eq!(chunks.last().unwrap().end, None);
+    let chunks = check_partition(&source, table(&schema, "u"), 10, &["id"]).await;
+    assert_eq!(chunks.len(), 11);
+    assert!(chunks
+        .iter()
+        .filter_map(|c| c.end.as_ref())
+        .all(|e| matches!(e[0], KeyValue::UInt(_))));
+
+    let nokey = table(&schema, "nokey");
+    assert_eq!(
+        source.plan_chunks(nokey, 1).await.unwrap(),
+        vec![KeyRange::WHOLE]
+    );
+    let copied = copy(&source, nokey, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+        .await
+        .unwrap();
+    assert_eq!(copied.rows, 2);
+    let empty = table(&schema, "empty");
+    assert_eq!(
+        source.plan_chunks(empty, 1).await.unwrap(),
+        vec![KeyRange::WHOLE]
+    );
+    // A table smaller than one chunk is one stream too.
+    assert_eq!(
+        source
+            .plan_chunks(table(&schema, "s"), 10_000)
+            .await
+            .unwrap(),
+        vec![KeyRange::WHOLE]
+    );
+}
+
+#[tokio::test]
+async fn a_bound_of_the_wrong_shape_is_refused() {
+    let mut db = TestDb::new("badrange").await;
+    db.exec("CREATE TABLE r (id int PRIMARY KEY)").await;
+    let source = db.source().await;
+    let schema = source.introspect(&mapping(), true).await.unwrap();
+    let t = table(&schema, "r");
+    let range = KeyRange {
+        start: Some(vec![KeyValue::Text("1 OR 1=1".into())]),
+        end: None,
+    };
+    let err = copy(&source, t, &range, InvalidValuePolicy::Error)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("chunk bound does not match"),
+        "{err}"
+    );
+}

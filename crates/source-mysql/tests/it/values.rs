@@ -1,0 +1,419 @@
+//! Values through the whole path: MariaDB rows -> binary COPY -> PostgreSQL, compared as
+//! PostgreSQL's text of each column (`NULL` for null). Floats are compared as numbers parsed
+//! from both sides' shortest round-trip texts.
+
+use crate::{copy, mapping, round_trip, table, PgSchema, TestDb};
+use barge_config::ZeroDateMode;
+use barge_model::{InvalidValuePolicy, KeyRange};
+
+const EDGE_TABLE: &str = "CREATE TABLE v (
+    id int PRIMARY KEY,
+    ti tinyint, tiu tinyint unsigned, si smallint, siu smallint unsigned,
+    mi mediumint, miu mediumint unsigned, i int, iu int unsigned, bi bigint, biu bigint unsigned,
+    de decimal(65,30), d2 decimal(5,2), yr year, bt bit(10),
+    ch char(5), vc varchar(20), tx text, l1 varchar(10) CHARACTER SET latin1,
+    bn binary(4), bl blob,
+    dt date, dtm datetime(6), ts timestamp(3) NULL, tm time(6),
+    js json, en enum('a','b'), st set('x','y'), uu uuid, i6 inet6
+);
+INSERT INTO v VALUES
+ (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
+  '-99999999999999999999999999999999999.999999999999999999999999999999', -999.99, 1901, b'0',
+  '', '', '', '', X'00000000', X'',
+  '0001-01-01', '1000-01-01 00:00:00', '1970-01-01 00:00:01', '00:00:00',
+  '[]', 'a', '', '00000000-0000-0000-0000-000000000000', '::'),
+ (2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295,
+  9223372036854775807, 18446744073709551615,
+  '99999999999999999999999999999999999.999999999999999999999999999999', 999.99, 2155, b'1111111111',
+  'abcde', 'äöü €𝄞', 'x''y\\\\z', 'café €', X'DEADBEEF', X'00FF',
+  '9999-12-31', '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999', '23:59:59.999999',
+  '{\"a\": [1, 2.5, \"x\"], \"b\": null}', 'b', 'x,y', 'FFFFFFFF-ffff-ffff-ffff-ffffffffffff', '2001:db8::1'),
+ (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+ (4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  '0.000000000000000000000000000001', 0, 0, b'101',
+  'a', ' lead', 'trail  ', 'x', X'00', X'00',
+  '0009-12-04', '0009-12-04 01:02:03.5', '2000-02-29 12:00:00', '24:00:00',
+  '\"\\\\u00e9\"', 'a', 'y', '123e4567-e89b-12d3-a456-426614174000', '::ffff:1.2.3.4')";
+
+#[tokio::test]
+async fn edge_values_arrive_equal() {
+    let mut db = TestDb::new("values").await;
+    db.exec(EDGE_TABLE).await;
+    let cols = [
+        "id", "ti", "tiu", "si", "siu", "mi", "miu", "i", "iu", "bi", "biu", "de", "d2", "yr",
+        "bt", "ch", "vc", "tx", "l1", "bn", "bl", "dt", "dtm", "ts", "tm", "js", "en", "st", "uu",
+        "i6",
+    ];
+    let got = round_trip(&db, &mapping(), "v", &cols, "id").await;
+    let nines = "99999999999999999999999999999999999.999999999999999999999999999999";
+    let expected: Vec<Vec<String>> = [
+        vec![
+            "1",
+            "-128",
+            "0",
+            "-32768",
+            "0",
+            "-8388608",
+            "0",
+            "-2147483648",
+            "0",
+            "-9223372036854775808",
+            "0",
+            &format!("-{nines}"),
+            "-999.99",
+            "1901",
+            "\\x0000",
+            "",
+            "",
+            "",
+            "",
+            "\\x00000000",
+            "\\x",
+            "0001-01-01",
+            "1000-01-01 00:00:00",
+            "1970-01-01 00:00:01+00",
+            "00:00:00",
+            "[]",
+            "a",
+            "",
+            "00000000-0000-0000-0000-000000000000",
+            "::",
+        ],
+        vec![
+            "2",
+            "127",
+            "255",
+            "32767",
+            "65535",
+            "8388607",
+            "16777215",
+            "2147483647",
+            "4294967295",
+            "9223372036854775807",
+            "18446744073709551615",
+            nines,
+            "999.99",
+            "2155",
+            "\\x03ff",
+            "abcde",
+            "äöü €𝄞",
+            "x'y\\z",
+            "café €",
+            "\\xdeadbeef",
+            "\\x00ff",
+            "9999-12-31",
+            "9999-12-31 23:59:59.999999",
+            "2038-01-19 03:14:07.999+00",
+            "23:59:59.999999",
+            "{\"a\": [1, 2.5, \"x\"], \"b\": null}",
+            "b",
+            "x,y",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "2001:db8::1",
+        ],
+        std::iter::once("3")
+            .chain(std::iter::repeat_n("NULL", cols.len() - 1))
+            .collect(),
+        vec![
+            "4",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0.000000000000000000000000000001",
+            "0.00",
+            "0",
+            "\\x0005",
+            "a",
+            " lead",
+            "trail  ",
+            "x",
+            "\\x00000000",
+            "\\x00",
+            "0009-12-04",
+            "0009-12-04 01:02:03.5",
+            "2000-02-29 12:00:00+00",
+            "24:00:00",
+            "\"é\"",
+            "a",
+            "y",
+            "123e4567-e89b-12d3-a456-426614174000",
+            "::ffff:1.2.3.4",
+        ],
+    ]
+    .into_iter()
+    .map(|r| r.into_iter().map(str::to_string).collect())
+    .collect();
+    for (g, e) in got.iter().zip(&expected) {
+        for ((c, gv), ev) in cols.iter().zip(g).zip(e) {
+            assert_eq!(gv, ev, "column {c} of row {}", g[0]);
+        }
+    }
+    assert_eq!(got.len(), expected.len());
+}
+
+#[tokio::test]
+async fn floats_are_exact() {
+    let mut db = TestDb::new("floats").await;
+    db.exec(
+        "CREATE TABLE f (id int PRIMARY KEY, fl float, db double);
+        INSERT INTO f VALUES
+          (1, 3.4028234663852886e38, 1.7976931348623157e308),
+          (2, -3.4028234663852886e38, -1.7976931348623157e308),
+          (3, 1.401298464324817e-45, 4.9e-324),
+          (4, 0.1, 0.1),
+          (5, 16777217, 2.2250738585072014e-308),
+          (6, -0e0, 123456789012345678),
+          (7, 3.1415927, 3.141592653589793)",
+    )
+    .await;
+    // MariaDB's own exact texts: the float as a double, the double as is.
+    let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(&db.url).unwrap())
+        .await
+        .unwrap();
+    let want: Vec<(i32, String, String)> = mysql_async::prelude::Queryable::query(
+        &mut conn,
+        "SELECT id, CAST(fl + 0e0 AS CHAR), CAST(db AS CHAR) FROM f ORDER BY id",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let got = round_trip(&db, &mapping(), "f", &["id", "fl", "db"], "id").await;
+    assert_eq!(got.len(), want.len());
+    for (g, (id, fl, db)) in got.iter().zip(&want) {
+        let gf: f32 = g[1].parse().unwrap();
+        let wf: f64 = fl.parse().unwrap();
+        assert_eq!(f64::from(gf), wf, "float of row {id}: {} vs {fl}", g[1]);
+        let gd: f64 = g[2].parse().unwrap();
+        let wd: f64 = db.parse().unwrap();
+        assert_eq!(
+            gd.to_bits(),
+            wd.to_bits(),
+            "double of row {id}: {} vs {db}",
+            g[2]
+        );
+    }
+    // 16777217 is stored as the float 16777216, and arrives as exactly that.
+    assert_eq!(got[4][1], "1.6777216e+07");
+    assert_eq!(got[3][2], "0.1");
+}
+
+#[tokio::test]
+async fn zero_dates_follow_zero_date_mode() {
+    let mut db = TestDb::new("zero").await;
+    db.exec(
+        "SET SESSION sql_mode = '';
+        CREATE TABLE z (id int PRIMARY KEY, d date, dt datetime, ts timestamp NULL,
+            nn datetime NOT NULL DEFAULT '0000-00-00 00:00:00');
+        INSERT INTO z VALUES
+          (1, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '0000-00-00 00:00:00'),
+          (2, '2024-00-10', '2024-05-00 10:00:00', NULL, '2024-01-01 00:00:00'),
+          (3, '0009-12-04', '0009-12-04 00:00:00', '1999-12-31 23:59:59', '0000-00-00 00:00:00')",
+    )
+    .await;
+    let source = db.source().await;
+
+    // null: zero dates load as NULL, are counted, and a NOT NULL zero-date column is relaxed.
+    let schema = source.introspect(&mapping(), true).await.unwrap();
+    let t = table(&schema, "z");
+    assert!(t.column("nn").unwrap().nullable);
+    assert!(t.column("nn").unwrap().default.is_none());
+    let copied = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+        .await
+        .unwrap();
+    let pg = PgSchema::new("zero").await;
+    pg.create(t).await;
+    pg.load(t, copied.stream).await;
+    let rows = pg.rows("z", &["id", "d", "dt", "ts", "nn"], "id").await;
+    assert_eq!(rows[0], ["1", "NULL", "NULL", "NULL", "NULL"]);
+    assert_eq!(
+        rows[1],
+        ["2", "NULL", "NULL", "NULL", "2024-01-01 00:00:00"]
+    );
+    assert_eq!(
+        rows[2],
+        [
+            "3",
+            "0009-12-04",
+            "0009-12-04 00:00:00",
+            "1999-12-31 23:59:59+00",
+            "NULL"
+        ]
+    );
+    let counts = source.zero_dates_nulled();
+    assert_eq!(counts.get(&("z".to_string(), "d".to_string())), Some(&2));
+    assert_eq!(counts.get(&("z".to_string(), "dt".to_string())), Some(&2));
+    assert_eq!(counts.get(&("z".to_string(), "ts".to_string())), Some(&1));
+    assert_eq!(counts.get(&("z".to_string(), "nn".to_string())), Some(&2));
+
+    // error: the default is an error finding and the first zero date stops the copy.
+    let mut o = mapping();
+    o.zero_date_mode = ZeroDateMode::Error;
+    let schema = source.introspect(&o, true).await.unwrap();
+    assert!(schema
+        .findings
+        .iter()
+        .any(|f| f.severity == barge_model::Severity::Error && f.column.as_deref() == Some("nn")));
+    let t = table(&schema, "z");
+    let err = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Null)
+        .await
+        .err()
+        .expect("zero date must stop the copy");
+    let text = err.to_string();
+    assert!(text.contains("column `d` of table `z`"), "{text}");
+    assert!(text.contains("zero date `0000-00-00`"), "{text}");
+    assert!(text.contains("key (id) = (1)"), "{text}");
+}
+
+#[tokio::test]
+async fn invalid_values_are_refused_or_rejected_with_their_location() {
+    let mut db = TestDb::new("invalid").await;
+    db.exec(
+        "SET SESSION sql_mode = '';
+        CREATE TABLE bad (id int, k varchar(5), flag tinyint(1), n text, t time,
+            e enum('a','b'), u int unsigned, PRIMARY KEY (id, k));
+        INSERT INTO bad VALUES
+          (1, 'x', 1, 'ok', '10:00:00', 'a', 1),
+          (2, 'y', 5, 'ok', '10:00:00', 'a', 1),
+          (3, 'z', 0, 'a\\0b', '10:00:00', 'b', 1),
+          (4, 'w', 0, 'ok', '-01:00:00', 'a', 1),
+          (5, 'v', 0, 'ok', '100:00:00', 'zzz', 4294967295)",
+    )
+    .await;
+    let source = db.source().await;
+    let mut o = mapping();
+    o.tinyint1_as_boolean = true;
+    o.widen_unsigned_integers = false;
+    let schema = source.introspect(&o, true).await.unwrap();
+    let t = table(&schema, "bad");
+    let err = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+        .await
+        .err()
+        .expect("5 is not a boolean");
+    assert_eq!(
+        err.to_string().lines().next().unwrap(),
+        "column `flag` of table `bad`: value `5` is not 0 or 1, so it is not a boolean (key (id, k) = (2, y))"
+    );
+    let copied = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Null)
+        .await
+        .unwrap();
+    assert_eq!(copied.rows, 5);
+    let mut rejected: Vec<(String, String, String)> = copied
+        .rejects
+        .iter()
+        .map(|r| (r.column.clone(), r.row.clone(), r.value.clone()))
+        .collect();
+    rejected.sort();
+    assert_eq!(
+        rejected,
+        [
+            ("e".into(), "key (id, k) = (5, v)".into(), "".into()),
+            ("flag".into(), "key (id, k) = (2, y)".into(), "5".into()),
+            ("n".into(), "key (id, k) = (3, z)".into(), "a\\0b".into()),
+            (
+                "t".into(),
+                "key (id, k) = (4, w)".into(),
+                "-01:00:00".into()
+            ),
+            (
+                "t".into(),
+                "key (id, k) = (5, v)".into(),
+                "100:00:00".into()
+            ),
+            (
+                "u".into(),
+                "key (id, k) = (5, v)".into(),
+                "4294967295".into()
+            ),
+        ]
+    );
+    assert!(copied.rejects.iter().any(|r| r.reason.contains("NUL byte")));
+    let pg = PgSchema::new("invalid").await;
+    pg.create(t).await;
+    pg.load(t, copied.stream).await;
+    let rows = pg
+        .rows("bad", &["id", "flag", "n", "t", "e", "u"], "id")
+        .await;
+    assert_eq!(rows[1], ["2", "NULL", "ok", "10:00:00", "a", "1"]);
+    assert_eq!(rows[4], ["5", "false", "ok", "NULL", "NULL", "NULL"]);
+}
+
+#[tokio::test]
+async fn binary16_uuids_in_both_byte_orders() {
+    let mut db = TestDb::new("uuid16").await;
+    // The second value is what MySQL's UUID_TO_BIN(u, 1) stores for the first.
+    db.exec(
+        "CREATE TABLE b (id int PRIMARY KEY, u binary(16), s char(36));
+        INSERT INTO b VALUES
+          (1, UNHEX('6ccd780cbaba102695645b8c656024db'), '6CCD780C-BABA-1026-9564-5B8C656024DB'),
+          (2, UNHEX('1026baba6ccd780c95645b8c656024db'), NULL)",
+    )
+    .await;
+    let mut o = mapping();
+    o.binary16_as_uuid = true;
+    o.string_uuid_as_uuid = true;
+    let rows = round_trip(&db, &o, "b", &["id", "u", "s"], "id").await;
+    assert_eq!(rows[0][1], "6ccd780c-baba-1026-9564-5b8c656024db");
+    assert_eq!(rows[0][2], "6ccd780c-baba-1026-9564-5b8c656024db");
+    o.binary16_uuid_mode = barge_config::Binary16UuidMode::MysqlUuidToBinSwap;
+    let rows = round_trip(&db, &o, "b", &["id", "u"], "id").await;
+    assert_eq!(rows[1][1], "6ccd780c-baba-1026-9564-5b8c656024db");
+}
+
+#[tokio::test]
+async fn spatial_values_as_wkt_or_standard_wkb() {
+    let mut db = TestDb::new("geo").await;
+    db.exec(
+        "CREATE TABLE g (id int PRIMARY KEY, p point);
+        INSERT INTO g VALUES (1, ST_GeomFromText('POINT(1 2)', 4326)), (2, NULL)",
+    )
+    .await;
+    let mut o = mapping();
+    o.spatial_mode = barge_config::SpatialMode::WktText;
+    let rows = round_trip(&db, &o, "g", &["id", "p"], "id").await;
+    assert_eq!(rows[0][1], "POINT(1 2)");
+    assert_eq!(rows[1][1], "NULL");
+    o.spatial_mode = barge_config::SpatialMode::WkbBytea;
+    let rows = round_trip(&db, &o, "g", &["id", "p"], "id").await;
+    // Little-endian WKB point (1 2), without MySQL's 4-byte SRID prefix.
+    assert_eq!(rows[0][1], "\\x0101000000000000000000f03f0000000000000040");
+}
+
+#[test]
+fn the_copy_future_can_be_spawned() {
+    fn assert_send<T: Send>(_: &T) {}
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = TestDb::new("send").await;
+        let source = db.source().await;
+        let table = barge_model::Table::new("nothing");
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let mut rejects = Vec::new();
+        let on_rows = |_: u64| {};
+        let fut = source.copy_chunk(
+            &table,
+            &KeyRange::WHOLE,
+            InvalidValuePolicy::Error,
+            1024,
+            &tx,
+            &on_rows,
+            &mut rejects,
+        );
+        assert_send(&fut);
+        let planned = source.plan_chunks(&table, 10);
+        assert_send(&planned);
+        let options = mapping();
+        let introspected = source.introspect(&options, true);
+        assert_send(&introspected);
+    });
+}
