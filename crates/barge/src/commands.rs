@@ -119,7 +119,10 @@ fn engine_failure(out: &Output, e: &EngineError, config: Option<&str>) -> u8 {
             );
             exit::CONNECTION
         }
-        EngineError::Copy { .. } | EngineError::Target(_) | EngineError::Source(_) => {
+        EngineError::Copy { .. }
+        | EngineError::Target(_)
+        | EngineError::Source(_)
+        | EngineError::Mysql(_) => {
             out.error(&e.to_string(), None);
             out.warn(&format!(
                 "completed steps are recorded: after fixing the cause, `{resume}` continues"

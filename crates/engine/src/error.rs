@@ -6,7 +6,7 @@ pub enum EngineError {
     #[error(transparent)]
     Source(#[from] barge_source_sqlite::SqliteError),
     #[error(transparent)]
-    Mysql(#[from] barge_source_mysql::MysqlError),
+    Mysql(Box<barge_source_mysql::MysqlError>),
     #[error(transparent)]
     Target(#[from] barge_pg::PgError),
     #[error("{0}")]
@@ -30,8 +30,8 @@ impl EngineError {
         match self {
             EngineError::Target(e) => e.is_connect(),
             EngineError::Source(barge_source_sqlite::SqliteError::Open { .. })
-            | EngineError::Source(barge_source_sqlite::SqliteError::Missing(_))
-            | EngineError::Mysql(barge_source_mysql::MysqlError::Connect { .. }) => true,
+            | EngineError::Source(barge_source_sqlite::SqliteError::Missing(_)) => true,
+            EngineError::Mysql(e) => matches!(**e, barge_source_mysql::MysqlError::Connect { .. }),
             _ => false,
         }
     }
@@ -49,5 +49,11 @@ fn render_errors(errors: &[String]) -> String {
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
+    }
+}
+
+impl From<barge_source_mysql::MysqlError> for EngineError {
+    fn from(e: barge_source_mysql::MysqlError) -> Self {
+        EngineError::Mysql(Box::new(e))
     }
 }
