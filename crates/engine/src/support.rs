@@ -3,13 +3,16 @@
 //! without a trace, so a non-default value stops the run before anything is touched.
 
 use crate::EngineError;
-use barge_config::{CleanOrphansMode, NulByteMode, Settings, Validation};
+use barge_config::{CleanOrphansMode, NulByteMode, Settings, SnapshotMode, Validation};
 
 /// Every option set to a value this build does not implement, as `key = value` lines.
 pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     let mut out = Vec::new();
     if settings.tracking.is_some() {
         out.push("tracking database (`[tracking]` / `--migration_db_auth_id`)".to_string());
+    }
+    if settings.source_snapshot_mode == SnapshotMode::SingleTx {
+        out.push("`source_snapshot_mode = \"single_tx\"`".to_string());
     }
     if settings.validation != Validation::None {
         out.push(format!("`validation = \"{}\"`", settings.validation));

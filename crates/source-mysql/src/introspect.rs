@@ -84,7 +84,11 @@ pub(crate) async fn read_schema(
 ) -> Result<ReadSchema, MysqlError> {
     let db = source.database();
     let flavor = source.flavor();
-    let mut schema = Schema::default();
+    let mut schema = Schema {
+        // MySQL index names are unique per table only.
+        index_names_per_table: true,
+        ..Schema::default()
+    };
     let findings = &mut schema.findings;
 
     // Tables.

@@ -282,4 +282,3 @@ pub async fn round_trip(
     pg.load(t, copied.stream).await;
     pg.rows(name, columns, order_by).await
 }
-mod zz_throughput;
