@@ -31,6 +31,23 @@ impl KeyRange {
     pub fn is_whole(&self) -> bool {
         self.start.is_none() && self.end.is_none()
     }
+
+    /// Consecutive ranges split at `bounds` (ascending): `[.., b1)`, `[b1, b2)`, ..., `[bn, ..)`.
+    /// No bounds means one range over the whole table.
+    pub fn split_at(bounds: Vec<Vec<KeyValue>>) -> Vec<KeyRange> {
+        let mut ranges = Vec::with_capacity(bounds.len() + 1);
+        let mut start = None;
+        for b in bounds {
+            let bound = Some(b);
+            ranges.push(KeyRange {
+                start: start.take(),
+                end: bound.clone(),
+            });
+            start = bound;
+        }
+        ranges.push(KeyRange { start, end: None });
+        ranges
+    }
 }
 
 /// What to do with a value that does not fit its column and has no lossless conversion.

@@ -340,18 +340,7 @@ pub(crate) async fn plan_chunks(
     if bounds.is_empty() {
         return Ok(vec![KeyRange::WHOLE]);
     }
-    let mut ranges = Vec::with_capacity(bounds.len() + 1);
-    let mut start = None;
-    for b in bounds {
-        let bound = Some(b);
-        ranges.push(KeyRange {
-            start: start.clone(),
-            end: bound.clone(),
-        });
-        start = bound;
-    }
-    ranges.push(KeyRange { start, end: None });
-    Ok(ranges)
+    Ok(KeyRange::split_at(bounds))
 }
 
 #[cfg(test)]

@@ -168,18 +168,9 @@ impl SqliteSource {
                 }
                 bounds
             };
-        let mut ranges = Vec::with_capacity(bounds.len() + 1);
-        let mut start = None;
-        for b in bounds {
-            let bound = Some(vec![KeyValue::Int(b)]);
-            ranges.push(KeyRange {
-                start: start.clone(),
-                end: bound.clone(),
-            });
-            start = bound;
-        }
-        ranges.push(KeyRange { start, end: None });
-        Ok(ranges)
+        Ok(KeyRange::split_at(
+            bounds.into_iter().map(|b| vec![KeyValue::Int(b)]).collect(),
+        ))
     }
 
     /// Encode the rows of one chunk, handing buffers of about `buffer_bytes` to `send`.
