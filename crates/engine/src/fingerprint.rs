@@ -41,7 +41,22 @@ pub fn config_part(s: &Settings) -> String {
         s.schema_only,
         s.data_only,
     );
-    fnv(&text)
+    // Hook files are part of what a run does: their text counts, read fresh.
+    let h = &s.hooks;
+    let mut hooks = String::new();
+    for path in h
+        .before_data
+        .iter()
+        .chain(&h.after_data)
+        .chain(&h.before_fk)
+        .chain(&h.after_all)
+    {
+        hooks.push_str(&path.display().to_string());
+        hooks.push('\0');
+        hooks.push_str(&std::fs::read_to_string(path).unwrap_or_else(|_| "(unreadable)".into()));
+        hooks.push('\0');
+    }
+    fnv(&format!("{text}\0hooks\0{hooks}"))
 }
 
 impl Fingerprint {

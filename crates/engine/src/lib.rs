@@ -12,6 +12,7 @@ mod connect;
 mod copy;
 mod error;
 pub mod fingerprint;
+mod hooks;
 mod ledger;
 mod plan;
 mod postload;

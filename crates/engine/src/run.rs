@@ -8,6 +8,7 @@ use crate::checkpoint::{self, Checkpoint, CheckpointSink, CheckpointTable};
 use crate::connect::pg_config;
 use crate::copy::{copy_all, CopyOptions};
 use crate::fingerprint::Fingerprint;
+use crate::hooks::{self, HookPoint};
 use crate::ledger::{item, Ledger};
 use crate::plan::{build_plan, MigrationPlan};
 use crate::postload;
@@ -68,6 +69,7 @@ pub async fn migrate(
     let started = Instant::now();
     sink.event(ProgressEvent::Phase("reading the source"));
     let plan = build_plan(settings).await?;
+    let hook_files = hooks::load(settings)?;
     let fingerprint = Fingerprint::of(settings, &plan);
     let pg = pg_config(&settings.target.connection)?;
     let client = barge_pg::connect(&pg).await?;
@@ -163,6 +165,10 @@ pub async fn migrate(
             }
         })
     };
+    if hooks::any(HookPoint::BeforeData, &hook_files) {
+        sink.event(ProgressEvent::Phase("running before_data hooks"));
+        hooks::run(&client, HookPoint::BeforeData, &hook_files, schema, &ledger).await?;
+    }
     if !settings.schema_only {
         sink.event(ProgressEvent::Phase("copying data"));
         let policy = match settings.on_invalid_value {
@@ -189,6 +195,11 @@ pub async fn migrate(
         table_seconds = outcome.seconds;
     }
 
+    if hooks::any(HookPoint::AfterData, &hook_files) {
+        sink.event(ProgressEvent::Phase("running after_data hooks"));
+
+        hooks::run(&client, HookPoint::AfterData, &hook_files, schema, &ledger).await?;
+    }
     let s = &plan.schema;
     let mut warnings: Vec<String> = changes_source.changes();
     if settings.schema_only {
@@ -206,6 +217,10 @@ pub async fn migrate(
             let steps = postload::set_logged_steps(schema, s);
             postload::run_parallel(&pg, workers, steps, &sink, &ledger).await?;
         }
+        if hooks::any(HookPoint::BeforeFk, &hook_files) {
+            sink.event(ProgressEvent::Phase("running before_fk hooks"));
+            hooks::run(&client, HookPoint::BeforeFk, &hook_files, schema, &ledger).await?;
+        }
         sink.event(ProgressEvent::Phase("adding foreign keys"));
         let (add, validate) = postload::foreign_key_steps(schema, s);
         // Adding takes locks on both tables; one connection avoids lock waits between them.
@@ -221,6 +236,11 @@ pub async fn migrate(
     let steps = postload::analyze_steps(schema, s);
     postload::run_parallel(&pg, workers, steps, &sink, &ledger).await?;
 
+    if hooks::any(HookPoint::AfterAll, &hook_files) {
+        sink.event(ProgressEvent::Phase("running after_all hooks"));
+
+        hooks::run(&client, HookPoint::AfterAll, &hook_files, schema, &ledger).await?;
+    }
     sink.event(ProgressEvent::Phase("finishing"));
     ledger.finish(&client).await?;
     recorder.remove();

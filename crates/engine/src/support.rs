@@ -17,14 +17,6 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     if settings.validation != Validation::None {
         out.push(format!("`validation = \"{}\"`", settings.validation));
     }
-    let h = &settings.hooks;
-    if !(h.before_data.is_empty()
-        && h.after_data.is_empty()
-        && h.before_fk.is_empty()
-        && h.after_all.is_empty())
-    {
-        out.push("`[hooks]`".to_string());
-    }
     if settings.truncate_before_copy {
         out.push("`truncate_before_copy = true`".to_string());
     }

@@ -5,6 +5,7 @@
 //! that talks to PostgreSQL is in [`target`].
 
 pub mod ddl;
+pub mod script;
 pub mod target;
 
 pub use ddl::quote_ident;

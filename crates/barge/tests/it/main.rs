@@ -3,7 +3,9 @@
 
 mod config_cli;
 mod encoders;
+mod hooks;
 mod resume;
+mod resume_mariadb;
 mod sqlite;
 mod sqlite_schema;
 mod sqlite_types;

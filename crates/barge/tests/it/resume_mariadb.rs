@@ -1,0 +1,690 @@
+//! Crash and resume with a MariaDB source: barge is killed with SIGKILL at moments spread over
+//! a whole run and resumed each time, or has its MariaDB sessions killed under it in the middle
+//! of a copy; either way the target must end up equal to the source, row for row, with every
+//! key, index, foreign key and identity in place.
+//!
+//! Rows are compared by an MD5 computed on each server over a canonical text rendering of every
+//! row (dates as `YYYY-MM-DD`, decimals with their scale, NULL as `~`), the rows sorted
+//! bytewise, so no row has to travel through the test and either side's collation is moot.
+//!
+//! Restarting the MariaDB server in the middle of a copy is left out: the server is shared by
+//! every suite that runs at the same time (nextest's serial group only keeps the `chaos_` and
+//! `slow_` tests apart from each other), so a restart would fail unrelated tests.
+
+use crate::support::{assert_ok, barge_env, text, PgDb};
+use mysql_async::prelude::Queryable;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const STEP_DELAY_MS: &str = "120";
+const BOOKS: u64 = 100_000;
+const EVENTS: u64 = 60_000;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn mysql_admin_url() -> String {
+    std::env::var("BARGE_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_string())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Every value of a text-protocol row as text, NULL as None.
+fn row_text(row: mysql_async::Row) -> Vec<Option<String>> {
+    row.unwrap()
+        .into_iter()
+        .map(|v| match v {
+            mysql_async::Value::NULL => None,
+            mysql_async::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+            mysql_async::Value::Int(i) => Some(i.to_string()),
+            mysql_async::Value::UInt(u) => Some(u.to_string()),
+            other => Some(format!("{other:?}")),
+        })
+        .collect()
+}
+
+/// A MariaDB database made for one test (`barge_it_resume_<pid>_<n>`), dropped when the guard
+/// is, also when the test panics. A missing server fails the test.
+struct MariaDb {
+    name: String,
+    url: String,
+    rt: tokio::runtime::Runtime,
+    conn: Option<mysql_async::Conn>,
+}
+
+impl MariaDb {
+    fn new(statements: &[&str]) -> MariaDb {
+        let admin = mysql_admin_url();
+        let name = format!(
+            "barge_it_resume_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let opts = mysql_async::Opts::from_url(&admin)
+            .unwrap_or_else(|e| panic!("BARGE_TEST_MYSQL_URL `{admin}` is not a MySQL URL: {e}"));
+        let rt = runtime();
+        let conn = rt
+            .block_on(mysql_async::Conn::new(opts))
+            .unwrap_or_else(|e| {
+                panic!("MariaDB is required for this test and is not reachable at {admin}: {e}")
+            });
+        let url = match admin.rfind('/') {
+            Some(i) if i > "mysql://".len() => format!("{}/{name}", &admin[..i]),
+            _ => format!("{admin}/{name}"),
+        };
+        // The guard exists before the database does, so a failure below still drops it.
+        let mut db = MariaDb {
+            name,
+            url,
+            rt,
+            conn: Some(conn),
+        };
+        let name = db.name.clone();
+        db.execute(&format!("DROP DATABASE IF EXISTS `{name}`"));
+        db.execute(&format!(
+            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+        ));
+        db.execute(&format!("USE `{name}`"));
+        db.execute("SET NAMES utf8mb4");
+        db.execute("SET SESSION group_concat_max_len = 1 << 30");
+        for s in statements {
+            db.execute(s);
+        }
+        db
+    }
+
+    fn execute(&mut self, sql: &str) {
+        let conn = self.conn.as_mut().expect("MariaDB session");
+        self.rt
+            .block_on(conn.query_drop(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn query(&mut self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let conn = self.conn.as_mut().expect("MariaDB session");
+        let rows: Vec<mysql_async::Row> = self
+            .rt
+            .block_on(conn.query(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.into_iter().map(row_text).collect()
+    }
+
+    /// Ids of the other sessions connected to this database (barge's).
+    fn other_sessions(&mut self) -> Vec<(String, Option<String>)> {
+        self.query(&format!(
+            "SELECT ID, INFO FROM information_schema.PROCESSLIST \
+             WHERE DB = '{}' AND ID <> CONNECTION_ID()",
+            self.name
+        ))
+        .into_iter()
+        .filter_map(|r| {
+            let mut r = r.into_iter();
+            Some((r.next()??, r.next()?))
+        })
+        .collect()
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let drop = format!("DROP DATABASE IF EXISTS `{}`", self.name);
+        let done = match self.conn.take() {
+            Some(mut c) => self.rt.block_on(async {
+                let ok = c.query_drop(&drop).await.is_ok();
+                let _ = c.disconnect().await;
+                ok
+            }),
+            None => false,
+        };
+        if !done {
+            // The session may have been lost; try once more on a new one.
+            let admin = mysql_admin_url();
+            self.rt.block_on(async {
+                let Ok(opts) = mysql_async::Opts::from_url(&admin) else {
+                    return;
+                };
+                if let Ok(mut c) = mysql_async::Conn::new(opts).await {
+                    let _ = c.query_drop(&drop).await;
+                    let _ = c.disconnect().await;
+                }
+            });
+        }
+    }
+}
+
+/// One PostgreSQL session kept open for polling while barge runs (a new session per poll would
+/// cost more than the polls).
+struct PgWatch {
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl PgWatch {
+    fn new(db: &PgDb) -> PgWatch {
+        let rt = runtime();
+        let client = rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {}: {e}", db.url));
+            tokio::spawn(conn);
+            client
+        });
+        PgWatch { rt, client }
+    }
+
+    /// What barge's sessions are doing: each active statement in short, e.g. `COPY book 3000`
+    /// (table and rows so far) or `CREATE INDEX`.
+    fn activity(&self) -> Vec<String> {
+        let sql = "SELECT a.query, p.relid::regclass::text, p.tuples_processed::text \
+                   FROM pg_stat_activity a LEFT JOIN pg_stat_progress_copy p ON p.pid = a.pid \
+                   WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+                   AND a.state = 'active' ORDER BY a.pid";
+        let msgs = self
+            .rt
+            .block_on(self.client.simple_query(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        msgs.into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => Some(match (r.get(1), r.get(2)) {
+                    (Some(table), Some(rows)) => {
+                        format!("COPY {} {rows}", table.trim_start_matches("app."))
+                    }
+                    _ => statement_kind(r.get(0).unwrap_or("")),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The kind of a post-load statement, from its text.
+fn statement_kind(query: &str) -> String {
+    let q = query.trim_start_matches("BEGIN;").trim();
+    let kind = if q.contains("PRIMARY KEY") {
+        "primary key"
+    } else if q.contains("UNIQUE") {
+        "unique key"
+    } else if q.contains("CREATE INDEX") {
+        "CREATE INDEX"
+    } else if q.contains("FOREIGN KEY") {
+        "foreign key"
+    } else if q.contains("VALIDATE CONSTRAINT") {
+        "VALIDATE"
+    } else if q.contains("setval") {
+        "identity"
+    } else if q.starts_with("ANALYZE") {
+        "ANALYZE"
+    } else if q.contains("CREATE TABLE") || q.contains("CREATE SCHEMA") {
+        "schema DDL"
+    } else {
+        return q.chars().take(40).collect();
+    };
+    kind.to_string()
+}
+
+/// How one table's rows are rendered as canonical text on each side.
+struct Rendering {
+    table: &'static str,
+    /// MariaDB expressions joined by `CONCAT_WS('|', ...)`.
+    mariadb: &'static str,
+    /// PostgreSQL expressions joined by `concat_ws('|', ...)`.
+    pg: &'static str,
+}
+
+/// `(md5 of the sorted rows, row count, distinct row count)` of the source table.
+fn mariadb_digest(src: &mut MariaDb, r: &Rendering) -> Vec<Option<String>> {
+    src.query(&format!(
+        "SELECT MD5(IFNULL(GROUP_CONCAT(r ORDER BY BINARY r SEPARATOR ','), '')), COUNT(*), \
+         COUNT(DISTINCT BINARY r) FROM (SELECT CONCAT_WS('|', {}) AS r FROM `{}`) x",
+        r.mariadb, r.table
+    ))
+    .remove(0)
+}
+
+/// The same over the target table in schema `app`.
+fn pg_digest(db: &PgDb, r: &Rendering) -> Vec<Option<String>> {
+    db.query(&format!(
+        "SELECT md5(coalesce(string_agg(r, ',' ORDER BY r COLLATE \"C\"), '')), count(*), \
+         count(DISTINCT r) FROM (SELECT concat_ws('|', {}) AS r FROM app.{}) x",
+        r.pg, r.table
+    ))
+    .remove(0)
+}
+
+/// Every table of the target equals the source: same rows (none lost, none twice).
+fn assert_same_rows(src: &mut MariaDb, db: &PgDb, renderings: &[Rendering], expected: &[u64]) {
+    for (r, rows) in renderings.iter().zip(expected) {
+        let source = mariadb_digest(src, r);
+        assert_eq!(
+            source[1].as_deref(),
+            Some(rows.to_string().as_str()),
+            "source table `{}`",
+            r.table
+        );
+        assert_eq!(
+            pg_digest(db, r),
+            source,
+            "table `{}`: (md5, rows, distinct rows) differ between PostgreSQL (left) and MariaDB",
+            r.table
+        );
+    }
+}
+
+fn write_config(dir: &Path, src: &MariaDb, db: &PgDb, extra: &str) -> PathBuf {
+    let path = dir.join("migration.toml");
+    let text = format!(
+        "schema = \"app\"\non_schema_exists = \"recreate\"\n{extra}\n\n[source]\ntype = \"mariadb\"\ndsn = \"{}\"\n\n[target]\ndsn = \"{}\"\n",
+        src.url, db.url
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn start_barge(cfg: &str, resume: bool, out: Stdio, err: Stdio) -> Child {
+    let mut args = vec!["migrate", cfg];
+    if resume {
+        args.push("--resume");
+    }
+    Command::new(env!("CARGO_BIN_EXE_barge"))
+        .args(&args)
+        // Every post-load step waits a little, so kills also land in the short phases.
+        .env("BARGE_TEST_STEP_DELAY_MS", STEP_DELAY_MS)
+        .env_remove("BARGE_SOURCE_DSN")
+        .env_remove("BARGE_TARGET_DSN")
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start barge")
+}
+
+/// A run killed with SIGKILL after `after`, or earlier once `kill_now` says so (it sees
+/// barge's active statements; None polls nothing). Returns whether the run finished first,
+/// and what barge was doing when it was killed.
+fn run_and_kill(
+    cfg: &str,
+    resume: bool,
+    after: Duration,
+    pg: &PgWatch,
+    mut kill_now: Option<&mut dyn FnMut(&[String]) -> bool>,
+) -> (bool, Vec<String>) {
+    let mut child = start_barge(cfg, resume, Stdio::null(), Stdio::null());
+    let deadline = Instant::now() + after;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (status.success(), Vec::new());
+        }
+        let early = match kill_now.as_mut() {
+            Some(f) => {
+                let activity = pg.activity();
+                f(&activity).then_some(activity)
+            }
+            None => None,
+        };
+        if early.is_some() || Instant::now() >= deadline {
+            let activity = early.unwrap_or_else(|| pg.activity());
+            child.kill().expect("SIGKILL barge");
+            let _ = child.wait();
+            return (false, activity);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The checkpoint's phase and copy items done so far.
+fn checkpoint_progress(path: &Path) -> (String, u64) {
+    let v = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    match v {
+        Some(v) => (
+            v["phase"].as_str().unwrap_or("").to_string(),
+            v["tables"].as_array().map_or(0, |t| {
+                t.iter()
+                    .map(|t| t["items_done"].as_u64().unwrap_or(0))
+                    .sum()
+            }),
+        ),
+        None => ("before the first checkpoint".into(), 0),
+    }
+}
+
+fn library() -> MariaDb {
+    let books = format!(
+        "INSERT INTO book (id, author_id, title, price, weight, published, added) \
+         SELECT seq, 1 + seq % 2000, CONCAT('Title ', seq * 7919 % 100003), (seq % 10000) / 100, \
+         IF(seq % 3 = 0, NULL, seq / 4), \
+         IF(seq % 11 = 0, NULL, DATE '1950-01-01' + INTERVAL (seq % 20000) DAY), \
+         TIMESTAMP '2020-01-01 00:00:00' + INTERVAL seq * 1001000 MICROSECOND \
+         FROM seq_1_to_{BOOKS}"
+    );
+    // Rows repeat (every 5000 s the same instant, book and message): a table without a key
+    // holds duplicates, and they must arrive exactly as many times as they are in the source.
+    let events = format!(
+        "INSERT INTO event_log SELECT TIMESTAMP '2022-06-01 00:00:00' + INTERVAL (seq % 5000) SECOND, \
+         IF(seq % 9 = 0, NULL, 1 + seq % {BOOKS}), IF(seq % 13 = 0, NULL, CONCAT('event ', seq % 3000)) \
+         FROM seq_1_to_{EVENTS}"
+    );
+    MariaDb::new(&[
+        "CREATE TABLE author (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL, \
+         born DATE NULL) ENGINE=InnoDB",
+        "CREATE TABLE book (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, author_id INT NOT NULL, \
+         title VARCHAR(200) NOT NULL, price DECIMAL(10,2) NOT NULL, weight DOUBLE NULL, \
+         published DATE NULL, added DATETIME(3) NOT NULL, \
+         KEY book_author (author_id), KEY book_title (title(20), published), \
+         CONSTRAINT book_author_fk FOREIGN KEY (author_id) REFERENCES author (id)) ENGINE=InnoDB",
+        // A composite key of text and date: chunked by bounds compared under the column's
+        // case-insensitive collation.
+        "CREATE TABLE price_history (sku VARCHAR(20) NOT NULL, day DATE NOT NULL, \
+         price DECIMAL(12,3) NOT NULL, note TEXT NULL, PRIMARY KEY (sku, day), \
+         UNIQUE KEY ph_day_sku (day, sku)) ENGINE=InnoDB",
+        // No key at all: copied as one stream, truncated and reloaded when interrupted.
+        "CREATE TABLE event_log (at DATETIME NOT NULL, book_id BIGINT NULL, message VARCHAR(100) NULL, \
+         KEY event_book (book_id), \
+         CONSTRAINT event_book_fk FOREIGN KEY (book_id) REFERENCES book (id)) ENGINE=InnoDB",
+        "INSERT INTO author (name, born) SELECT CONCAT('author ', seq, IF(seq % 7 = 0, ' Ünïcødé', '')), \
+         IF(seq % 5 = 0, NULL, DATE '1900-01-01' + INTERVAL seq DAY) FROM seq_1_to_2000",
+        &books,
+        "INSERT INTO price_history SELECT \
+         CONCAT(ELT(1 + seq % 6, 'sku-', 'SKU_', 'Ärger-', 'zz', 'a b', 'éclair'), seq % 997), \
+         DATE '2001-01-01' + INTERVAL (seq DIV 997) DAY, seq * 1.125, \
+         IF(seq % 4 = 0, NULL, CONCAT('note | , ', seq)) FROM seq_1_to_30000",
+        &events,
+    ])
+}
+
+const LIBRARY: &[Rendering] = &[
+    Rendering {
+        table: "author",
+        mariadb: "id, name, IFNULL(DATE_FORMAT(born, '%Y-%m-%d'), '~')",
+        pg: "id, name, coalesce(to_char(born, 'YYYY-MM-DD'), '~')",
+    },
+    Rendering {
+        table: "book",
+        mariadb: "id, author_id, title, price, IFNULL(weight, '~'), \
+                  IFNULL(DATE_FORMAT(published, '%Y-%m-%d'), '~'), \
+                  DATE_FORMAT(added, '%Y-%m-%d %H:%i:%s.%f')",
+        pg: "id, author_id, title, price, coalesce(weight::text, '~'), \
+             coalesce(to_char(published, 'YYYY-MM-DD'), '~'), \
+             to_char(added, 'YYYY-MM-DD HH24:MI:SS.US')",
+    },
+    Rendering {
+        table: "price_history",
+        mariadb: "sku, DATE_FORMAT(day, '%Y-%m-%d'), price, IFNULL(note, '~')",
+        pg: "sku, to_char(day, 'YYYY-MM-DD'), price, coalesce(note, '~')",
+    },
+    Rendering {
+        table: "event_log",
+        mariadb: "DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), IFNULL(book_id, '~'), IFNULL(message, '~')",
+        pg: "to_char(at, 'YYYY-MM-DD HH24:MI:SS'), coalesce(book_id::text, '~'), \
+             coalesce(message, '~')",
+    },
+];
+
+const LIBRARY_ROWS: &[u64] = &[2000, BOOKS, 30_000, EVENTS];
+
+#[test]
+fn chaos_mariadb_kill_anywhere_and_resume() {
+    let mut src = library();
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = write_config(dir.path(), &src, &db, "chunk_size = 10000\nworkers = 2");
+    let cfg = cfg.to_str().expect("utf-8 path");
+    let checkpoint = dir.path().join("barge_checkpoint.json");
+    let pg = PgWatch::new(&db);
+
+    // One clean run to learn how long a whole run takes here.
+    let started = Instant::now();
+    assert_ok(&barge_env(
+        &["migrate", cfg],
+        &[("BARGE_TEST_STEP_DELAY_MS", STEP_DELAY_MS)],
+    ));
+    let full = started.elapsed();
+    db.execute("DROP SCHEMA app CASCADE");
+
+    // Each attempt is killed after a slice of a full run's time; a resumed run spends part of
+    // its slice starting up, so when a kill finds the run where the last one left it, the next
+    // slice grows. Kills thus walk through DDL, both kinds of copy, index builds, foreign keys,
+    // identities and ANALYZE. The first attempt that finds the keyless table's stream open with
+    // rows in it is killed right then, so that case is always covered.
+    let mut slice = full.mul_f64(1.0 / 40.0);
+    let mut kills: Vec<(String, Vec<String>)> = Vec::new();
+    let mut caught_stream = false;
+    let mut finished = false;
+    let mut last = checkpoint_progress(&checkpoint);
+    for attempt in 0..60 {
+        let mut in_stream = |activity: &[String]| {
+            activity.iter().any(|a| {
+                a.strip_prefix("COPY event_log ")
+                    .and_then(|rows| rows.parse::<u64>().ok())
+                    .is_some_and(|rows| rows >= 5000)
+            })
+        };
+        let watch: Option<&mut dyn FnMut(&[String]) -> bool> = if caught_stream {
+            None
+        } else {
+            Some(&mut in_stream)
+        };
+        let (done, activity) = run_and_kill(cfg, attempt > 0, slice, &pg, watch);
+        if done {
+            finished = true;
+            break;
+        }
+        caught_stream |= activity.iter().any(|a| a.starts_with("COPY event_log "));
+        let now = checkpoint_progress(&checkpoint);
+        if now == last {
+            slice = slice.mul_f64(1.25);
+        }
+        kills.push((now.0.clone(), activity));
+        last = now;
+    }
+    // However often it was killed, one more resume finishes the job.
+    let last = barge_env(
+        &["migrate", cfg, "--resume"],
+        &[("BARGE_TEST_STEP_DELAY_MS", STEP_DELAY_MS)],
+    );
+    let last_text = assert_ok(&last);
+
+    let mut per_phase: BTreeMap<&str, usize> = BTreeMap::new();
+    for (phase, _) in &kills {
+        *per_phase.entry(phase.as_str()).or_default() += 1;
+    }
+    let report = format!(
+        "{} kills (run finished within a slice: {finished}), per phase: {per_phase:?}\n{}",
+        kills.len(),
+        kills
+            .iter()
+            .map(|(p, a)| format!("  {p}: {a:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(kills.len() >= 12, "{report}");
+    assert!(
+        caught_stream,
+        "no kill while the table without a key was streaming\n{report}"
+    );
+    for group in [
+        &["copying data"][..],
+        &["building keys and indexes"],
+        &["adding foreign keys", "adding check constraints"],
+        &["setting identity counters", "analyzing", "finishing"],
+    ] {
+        assert!(
+            group.iter().any(|p| per_phase.contains_key(p)),
+            "no kill during any of {group:?}\n{report}"
+        );
+    }
+
+    // Same rows, none lost, none twice.
+    assert_same_rows(&mut src, &db, LIBRARY, LIBRARY_ROWS);
+    // Every constraint, each exactly once, all valid.
+    let constraints = db.query(
+        "SELECT conrelid::regclass::text || ' ' || contype::text || ' ' || convalidated::text \
+         || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c \
+         JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'app' ORDER BY 1",
+    );
+    let constraints: Vec<&str> = constraints
+        .iter()
+        .map(|r| r[0].as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        constraints,
+        [
+            "app.author p true PRIMARY KEY (id)",
+            "app.book f true FOREIGN KEY (author_id) REFERENCES app.author(id) ON UPDATE RESTRICT ON DELETE RESTRICT",
+            "app.book p true PRIMARY KEY (id)",
+            "app.event_log f true FOREIGN KEY (book_id) REFERENCES app.book(id) ON UPDATE RESTRICT ON DELETE RESTRICT",
+            "app.price_history p true PRIMARY KEY (sku, day)",
+            "app.price_history u true UNIQUE (day, sku)",
+        ],
+        "{last_text}"
+    );
+    // Every index, once, valid and ready.
+    let indexes = db.query(
+        "SELECT c.relname || ' ' || i.indisvalid::text || ' ' || i.indisready::text \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'app' ORDER BY 1",
+    );
+    let indexes: Vec<&str> = indexes
+        .iter()
+        .map(|r| r[0].as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            "author_pkey true true",
+            "book_book_author true true",
+            "book_book_title true true",
+            "book_pkey true true",
+            "event_log_event_book true true",
+            "price_history_day_sku_key true true",
+            "price_history_pkey true true",
+        ]
+    );
+    // Both AUTO_INCREMENT columns are identities that continue past the loaded rows.
+    let identities = db.query(
+        "SELECT table_name || '.' || column_name FROM information_schema.columns \
+         WHERE table_schema = 'app' AND is_identity = 'YES' ORDER BY 1",
+    );
+    let identities: Vec<&str> = identities
+        .iter()
+        .map(|r| r[0].as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(identities, ["author.id", "book.id"]);
+    assert_eq!(
+        db.scalar("INSERT INTO app.author (name) VALUES ('new') RETURNING id")
+            .as_deref(),
+        Some("2001")
+    );
+    assert_eq!(
+        db.scalar(
+            "INSERT INTO app.book (author_id, title, price, added) \
+             VALUES (1, 'new', 1, now()) RETURNING id"
+        )
+        .as_deref(),
+        Some((BOOKS + 1).to_string().as_str())
+    );
+    // The run cleaned up after itself.
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '_barge'")
+            .as_deref(),
+        Some("0")
+    );
+    assert!(!checkpoint.exists());
+    panic!("TEMP REPORT {report}");
+}
+
+#[test]
+fn chaos_mariadb_connection_killed_mid_copy_is_retried() {
+    const ROWS: u64 = 300_000;
+    let mut src = MariaDb::new(&[
+        "CREATE TABLE reading (id INT NOT NULL PRIMARY KEY, sensor VARCHAR(20) NOT NULL, \
+         at DATETIME NOT NULL, value DECIMAL(9,3) NULL) ENGINE=InnoDB",
+        &format!(
+            "INSERT INTO reading SELECT seq, CONCAT('sensor-', seq % 97), \
+             TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND, \
+             IF(seq % 17 = 0, NULL, (seq % 100000) / 8) FROM seq_1_to_{ROWS}"
+        ),
+    ]);
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = write_config(dir.path(), &src, &db, "chunk_size = 5000\nworkers = 1");
+    let cfg = cfg.to_str().expect("utf-8 path");
+    let out_path = dir.path().join("barge.out");
+    let err_path = dir.path().join("barge.err");
+    let out = std::fs::File::create(&out_path).expect("stdout file");
+    let err = std::fs::File::create(&err_path).expect("stderr file");
+    let mut child = start_barge(cfg, false, out.into(), err.into());
+
+    // Whenever barge is reading a chunk (a plain SELECT of the table, not the LIMIT seeks of
+    // chunk planning), kill every session it has on the database; then leave it time to retry.
+    let mut rounds = 0;
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "barge did not finish in 300 s"
+        );
+        if rounds < 3 {
+            let sessions = src.other_sessions();
+            let reading = sessions.iter().any(|(_, info)| {
+                info.as_deref().is_some_and(|q| {
+                    q.starts_with("SELECT") && q.contains("FROM `reading`") && !q.contains("LIMIT")
+                })
+            });
+            if reading {
+                for (id, _) in &sessions {
+                    // The session may be gone already.
+                    let conn = src.conn.as_mut().expect("MariaDB session");
+                    let _ = src
+                        .rt
+                        .block_on(conn.query_drop(format!("KILL CONNECTION {id}")));
+                }
+                rounds += 1;
+                std::thread::sleep(Duration::from_millis(700));
+                continue;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let output = std::process::Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap_or_default(),
+        stderr: std::fs::read(&err_path).unwrap_or_default(),
+    };
+    let output_text = text(&output);
+    assert_eq!(
+        rounds, 3,
+        "killed barge's sessions only {rounds} times: the copy was over\n{output_text}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{output_text}");
+    assert!(
+        output_text.contains("retrying table `reading` chunk"),
+        "{output_text}"
+    );
+    assert_same_rows(
+        &mut src,
+        &db,
+        &[Rendering {
+            table: "reading",
+            mariadb: "id, sensor, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), IFNULL(value, '~')",
+            pg: "id, sensor, to_char(at, 'YYYY-MM-DD HH24:MI:SS'), coalesce(value::text, '~')",
+        }],
+        &[ROWS],
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '_barge'")
+            .as_deref(),
+        Some("0")
+    );
+}
