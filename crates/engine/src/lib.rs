@@ -14,6 +14,7 @@ mod error;
 pub mod fingerprint;
 mod hooks;
 mod ledger;
+mod orphans;
 mod plan;
 mod postload;
 mod progress;

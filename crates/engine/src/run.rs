@@ -221,6 +221,10 @@ pub async fn migrate(
             sink.event(ProgressEvent::Phase("running before_fk hooks"));
             hooks::run(&client, HookPoint::BeforeFk, &hook_files, schema, &ledger).await?;
         }
+        if settings.clean_orphans {
+            sink.event(ProgressEvent::Phase("cleaning orphan rows"));
+            warnings.extend(crate::orphans::clean(&client, settings, s, &ledger).await?);
+        }
         sink.event(ProgressEvent::Phase("adding foreign keys"));
         let (add, validate) = postload::foreign_key_steps(schema, s);
         // Adding takes locks on both tables; one connection avoids lock waits between them.

@@ -3,7 +3,7 @@
 //! without a trace, so a non-default value stops the run before anything is touched.
 
 use crate::EngineError;
-use barge_config::{CleanOrphansMode, NulByteMode, Settings, SnapshotMode, Validation};
+use barge_config::{NulByteMode, Settings, SnapshotMode, Validation};
 
 /// Every option set to a value this build does not implement, as `key = value` lines.
 pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
@@ -19,12 +19,6 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     }
     if settings.truncate_before_copy {
         out.push("`truncate_before_copy = true`".to_string());
-    }
-    if settings.clean_orphans_mode == CleanOrphansMode::Report {
-        out.push("`clean_orphans_mode = \"report\"`".to_string());
-    }
-    if settings.clean_orphans_max_rows.is_some() {
-        out.push("`clean_orphans_max_rows`".to_string());
     }
     if settings.nul_byte_mode != NulByteMode::Error {
         out.push(format!("`nul_byte_mode = \"{}\"`", settings.nul_byte_mode));

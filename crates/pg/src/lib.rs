@@ -5,6 +5,7 @@
 //! that talks to PostgreSQL is in [`target`].
 
 pub mod ddl;
+pub mod orphans;
 pub mod script;
 pub mod target;
 

@@ -4,6 +4,7 @@
 mod config_cli;
 mod encoders;
 mod hooks;
+mod orphans;
 mod resume;
 mod resume_mariadb;
 mod sqlite;

@@ -464,7 +464,7 @@ fn self_referencing_foreign_key_loads_rows_that_reference_themselves() {
 }
 
 #[test]
-fn orphan_rows_fail_the_foreign_key_step_naming_the_constraint() {
+fn orphan_rows_fail_the_foreign_key_step_when_cleanup_is_off() {
     let fx = Fixture::sqlite(
         "PRAGMA foreign_keys = OFF;
          CREATE TABLE parent (id INTEGER PRIMARY KEY);
@@ -473,7 +473,7 @@ fn orphan_rows_fail_the_foreign_key_step_naming_the_constraint() {
          INSERT INTO child VALUES (1, 1), (2, 99);",
     );
     let db = PgDb::new();
-    let cfg = fx.config(&db, "app", "");
+    let cfg = fx.config(&db, "app", "clean_orphans = false");
     let o = barge(&["migrate", cfg.to_str().unwrap()]);
     let out = assert_exit(&o, 4);
     let err = stderr(&o);

@@ -1,0 +1,155 @@
+//! Orphan cleanup before foreign keys, as pgferry defines it (`clean_orphans`,
+//! `clean_orphans_mode`, `clean_orphans_max_rows`), done so nothing is lost:
+//!
+//! - rows are moved, not deleted: into `<schema>_orphans.<child>`, with the foreign key that
+//!   condemned them; keys declared `ON DELETE SET NULL` get their columns set to NULL instead;
+//! - passes repeat until nothing changes, so a grandchild whose parent was just removed is
+//!   handled too; composite and nullable keys follow MATCH SIMPLE (a NULL in the key is no
+//!   reference);
+//! - `report` counts orphans per foreign key and stops before creating any, saying how to go
+//!   on; the `clean_orphans_max_rows` fuse counts the direct orphans before touching any row.
+
+use crate::ledger::{item, Ledger};
+use crate::EngineError;
+use barge_config::{CleanOrphansMode, Settings};
+use barge_model::{FkAction, ForeignKey, Schema, Table};
+use barge_pg::{ddl, orphans};
+
+fn statement_error(what: &str, sql: &str, e: &tokio_postgres::Error) -> EngineError {
+    EngineError::Target(barge_pg::PgError::Statement {
+        what: what.to_string(),
+        statement: sql.to_string(),
+        message: barge_pg::target::db_message(e),
+    })
+}
+
+/// Clean orphans; returns summary lines for what changed.
+pub(crate) async fn clean(
+    client: &tokio_postgres::Client,
+    settings: &Settings,
+    schema: &Schema,
+    ledger: &Ledger,
+) -> Result<Vec<String>, EngineError> {
+    let key = item::step("orphan cleanup");
+    if !settings.clean_orphans || ledger.is_done(&key) {
+        return Ok(Vec::new());
+    }
+    let name = settings.schema.as_str();
+    let fks: Vec<(&Table, &ForeignKey, &Table)> = schema
+        .tables
+        .iter()
+        .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+        .filter_map(|(t, fk)| schema.table(&fk.ref_table).map(|p| (t, fk, p)))
+        .collect();
+    // Direct orphans first: the report and the fuse are decided before any row changes.
+    let mut counts = Vec::new();
+    for (child, fk, parent) in &fks {
+        let sql = orphans::count(name, child, fk, parent);
+        let row = client
+            .query_one(&sql, &[])
+            .await
+            .map_err(|e| statement_error("counting orphan rows", &sql, &e))?;
+        counts.push(row.get::<_, i64>(0) as u64);
+    }
+    let total: u64 = counts.iter().sum();
+    let listing = || {
+        fks.iter()
+            .zip(&counts)
+            .filter(|(_, n)| **n > 0)
+            .map(|((child, fk, parent), n)| {
+                format!(
+                    "  - foreign key `{}` (`{}` -> `{}`): {n} orphan row(s)",
+                    ddl::foreign_key_name(child, fk),
+                    child.target_name,
+                    parent.target_name
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if total == 0 {
+        client
+            .batch_execute(&ledger.record_sql(&key, 0))
+            .await
+            .map_err(|e| statement_error("recording orphan cleanup", "", &e))?;
+        return Ok(Vec::new());
+    }
+    if settings.clean_orphans_mode == CleanOrphansMode::Report {
+        return Err(EngineError::Setup(format!(
+            "{total} orphan row(s) found; stopping before foreign keys (clean_orphans_mode = \"report\"):\n{}\nhint: set `clean_orphans_mode = \"apply\"` (rows move to schema `{}`) and run `barge migrate CONFIG --resume` to continue",
+            listing(),
+            orphans::quarantine_schema(name)
+        )));
+    }
+    if let Some(max) = settings.clean_orphans_max_rows {
+        if total > max {
+            return Err(EngineError::Setup(format!(
+                "{total} orphan row(s) found, more than `clean_orphans_max_rows = {max}`; nothing was changed:\n{}\nhint: raise the limit, fix the data in the source, or set `clean_orphans_mode = \"report\"` to review",
+                listing()
+            )));
+        }
+    }
+    let mut moved = vec![0u64; fks.len()];
+    let mut nulled = vec![0u64; fks.len()];
+    let mut quarantined: Vec<&str> = Vec::new();
+    // Each pass can orphan the next level down; a chain of n keys settles in n passes.
+    for _ in 0..=fks.len() {
+        let mut changed = 0;
+        for (i, (child, fk, parent)) in fks.iter().enumerate() {
+            let nullable = fk
+                .columns
+                .iter()
+                .all(|c| child.column(c).is_some_and(|col| col.nullable));
+            if fk.on_delete == FkAction::SetNull && nullable {
+                let sql = orphans::set_null(name, child, fk, parent);
+                let n = client
+                    .execute(&sql, &[])
+                    .await
+                    .map_err(|e| statement_error("setting orphan keys to NULL", &sql, &e))?;
+                nulled[i] += n;
+                changed += n;
+            } else {
+                if !quarantined.contains(&child.target_name.as_str()) {
+                    let sql = orphans::create_quarantine(name, child);
+                    client
+                        .batch_execute(&sql)
+                        .await
+                        .map_err(|e| statement_error("creating the orphan quarantine", &sql, &e))?;
+                    quarantined.push(&child.target_name);
+                }
+                let sql = orphans::move_rows(name, child, fk, parent);
+                let n = client
+                    .execute(&sql, &[])
+                    .await
+                    .map_err(|e| statement_error("moving orphan rows", &sql, &e))?;
+                moved[i] += n;
+                changed += n;
+            }
+        }
+        if changed == 0 {
+            break;
+        }
+    }
+    client
+        .batch_execute(&ledger.record_sql(&key, 0))
+        .await
+        .map_err(|e| statement_error("recording orphan cleanup", "", &e))?;
+    let q = orphans::quarantine_schema(name);
+    let mut lines = Vec::new();
+    for (i, (child, fk, _)) in fks.iter().enumerate() {
+        let fk_name = ddl::foreign_key_name(child, fk);
+        if moved[i] > 0 {
+            lines.push(format!(
+                "table `{}`: {} orphan row(s) of foreign key `{fk_name}` moved to `{q}`.`{}`",
+                child.target_name, moved[i], child.target_name
+            ));
+        }
+        if nulled[i] > 0 {
+            lines.push(format!(
+                "table `{}`: {} orphan row(s) of foreign key `{fk_name}` had their key set to NULL (ON DELETE SET NULL)",
+                child.target_name, nulled[i]
+            ));
+        }
+    }
+    Ok(lines)
+}
