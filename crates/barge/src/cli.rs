@@ -28,6 +28,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Inspect the checkpoint of an interrupted run.
     Checkpoint(CheckpointArgs),
+    /// Compare live source and target table by table (exact row counts); exit 4 on any
+    /// difference.
+    Validate(PlanArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]

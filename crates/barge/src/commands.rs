@@ -52,6 +52,28 @@ pub fn run(cli: Cli) -> u8 {
                 Err(e) => engine_failure(&out, &e, None),
             }
         }
+        Command::Validate(args) => {
+            let overrides = overrides(&args.connections);
+            let settings = match load(args.config.as_deref(), &overrides, &out) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let runtime = match runtime(&out) {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            match runtime.block_on(barge_engine::validate(&settings)) {
+                Ok(checks) => {
+                    out.validation(&checks, args.format);
+                    if checks.iter().all(|c| c.matches()) {
+                        exit::SUCCESS
+                    } else {
+                        exit::FAILED
+                    }
+                }
+                Err(e) => engine_failure(&out, &e, None),
+            }
+        }
         Command::Checkpoint(args) => match args.command {
             CheckpointCommand::Status { config } => {
                 let settings = match load(Some(&config), &Overrides::default(), &out) {
@@ -172,7 +194,16 @@ fn migrate(
         match barge_engine::migrate(settings, mode, out.clone(), cancel).await {
             Ok(summary) => {
                 out.summary(&summary, format);
-                exit::SUCCESS
+                let mismatch = summary
+                    .validation
+                    .as_ref()
+                    .is_some_and(|v| v.iter().any(|c| !c.matches()));
+                if mismatch {
+                    out.error("validation found tables whose row counts differ (listed above)", None);
+                    exit::FAILED
+                } else {
+                    exit::SUCCESS
+                }
             }
             Err(e) => engine_failure(&out, &e, config.as_deref()),
         }

@@ -266,6 +266,22 @@ impl Output {
                 0.0
             }
         );
+        if let Some(checks) = &s.validation {
+            let bad: Vec<_> = checks.iter().filter(|c| !c.matches()).collect();
+            if bad.is_empty() {
+                say!("validation: row counts match for all {} table(s)", checks.len());
+            } else {
+                say!("validation: {} table(s) differ in row count:", bad.len());
+                for c in bad {
+                    say!(
+                        "  {}: source {}, target {}",
+                        c.target_name,
+                        c.source_rows,
+                        c.target_rows.map_or("missing".to_string(), |n| n.to_string())
+                    );
+                }
+            }
+        }
         if s.resumed {
             say!(
                 "resumed run {}: rows include those committed before the interruption",
@@ -293,6 +309,32 @@ impl Output {
 }
 
 impl Output {
+    pub fn validation(&self, checks: &[barge_engine::TableCheck], format: Format) {
+        if format == Format::Json {
+            match serde_json::to_string_pretty(checks) {
+                Ok(j) => say!("{j}"),
+                Err(e) => self.error(&format!("cannot render the result as JSON: {e}"), None),
+            }
+            return;
+        }
+        say!(
+            "{:<32} {:>14} {:>14}  result",
+            "table",
+            "source rows",
+            "target rows"
+        );
+        for c in checks {
+            say!(
+                "{:<32} {:>14} {:>14}  {}",
+                c.target_name,
+                c.source_rows,
+                c.target_rows
+                    .map_or("missing".to_string(), |n| n.to_string()),
+                if c.matches() { "ok" } else { "DIFFERS" }
+            );
+        }
+    }
+
     pub fn checkpoint_status(
         &self,
         path: &std::path::Path,

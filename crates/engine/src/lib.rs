@@ -22,8 +22,10 @@ mod rejects;
 mod run;
 mod source;
 mod support;
+mod validate;
 
 pub use error::EngineError;
 pub use plan::{build_plan, MigrationPlan, TablePlan};
 pub use progress::{ProgressEvent, ProgressSink};
 pub use run::{migrate, MigrationSummary, RunMode, TableSummary};
+pub use validate::{validate, TableCheck};

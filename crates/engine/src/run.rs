@@ -48,6 +48,8 @@ pub struct MigrationSummary {
     pub reject_file: Option<PathBuf>,
     /// Problems found after the load that did not stop it (a CHECK left NOT VALID).
     pub warnings: Vec<String>,
+    /// Per-table comparison when `validation` asked for one.
+    pub validation: Option<Vec<crate::validate::TableCheck>>,
 }
 
 /// How a run relates to an interrupted one of the same target schema.
@@ -245,6 +247,22 @@ pub async fn migrate(
 
         hooks::run(&client, HookPoint::AfterAll, &hook_files, schema, &ledger).await?;
     }
+    let validation = if settings.validation == barge_config::Validation::RowCount {
+        sink.event(ProgressEvent::Phase("validating row counts"));
+        let checks = crate::validate::row_counts(&plan, &changes_source, &client, schema).await?;
+        for c in checks.iter().filter(|c| !c.matches()) {
+            warnings.push(format!(
+                "table `{}`: {} row(s) in the source, {} in PostgreSQL",
+                c.source_name,
+                c.source_rows,
+                c.target_rows
+                    .map_or("none (table missing)".to_string(), |n| n.to_string())
+            ));
+        }
+        Some(checks)
+    } else {
+        None
+    };
     sink.event(ProgressEvent::Phase("finishing"));
     ledger.finish(&client).await?;
     recorder.remove();
@@ -276,6 +294,7 @@ pub async fn migrate(
         rejected_values: rejects.count(),
         reject_file,
         warnings,
+        validation,
     })
 }
 

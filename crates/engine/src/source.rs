@@ -195,6 +195,17 @@ impl Source {
         }
     }
 
+    /// Exact row count of one source table.
+    pub(crate) async fn count_rows(&self, table: &str) -> Result<u64, EngineError> {
+        match self {
+            Source::Sqlite(s) => {
+                let (s, t) = (s.clone(), table.to_string());
+                blocking(move || s.count_rows(&t)).await
+            }
+            Source::Mysql(m) => Ok(m.count_rows(table).await?),
+        }
+    }
+
     /// Values the source changed under an explicit option (zero dates loaded as NULL under
     /// `zero_date_mode = "null"`), as lines for the summary.
     pub(crate) fn changes(&self) -> Vec<String> {

@@ -14,7 +14,7 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     if settings.source_snapshot_mode == SnapshotMode::SingleTx {
         out.push("`source_snapshot_mode = \"single_tx\"`".to_string());
     }
-    if settings.validation != Validation::None {
+    if !matches!(settings.validation, Validation::None | Validation::RowCount) {
         out.push(format!("`validation = \"{}\"`", settings.validation));
     }
     if settings.truncate_before_copy {

@@ -268,6 +268,19 @@ impl MysqlSource {
         self.lock_state().zero_dates.clone()
     }
 
+    /// Exact row count of a table (`SELECT count(*)`), for validation.
+    pub async fn count_rows(&self, table: &str) -> Result<u64, MysqlError> {
+        let mut conn = self.conn_for_table(table).await?;
+        let sql = format!("SELECT count(*) FROM {}", quote_ident(table));
+        let n: Option<u64> = mysql_async::prelude::Queryable::query_first(&mut conn, sql)
+            .await
+            .map_err(|source| MysqlError::Read {
+                table: table.to_string(),
+                source,
+            })?;
+        Ok(n.unwrap_or(0))
+    }
+
     pub(crate) fn lock_state(&self) -> std::sync::MutexGuard<'_, SourceState> {
         // A panic elsewhere while holding the lock leaves plain data behind; keep going.
         self.state.lock().unwrap_or_else(|e| e.into_inner())

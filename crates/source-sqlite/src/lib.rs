@@ -114,6 +114,21 @@ impl SqliteSource {
         introspect::read_schema(&conn, options)
     }
 
+    /// Exact row count of a table, for validation.
+    pub fn count_rows(&self, table: &str) -> Result<u64, SqliteError> {
+        let conn = self.connect()?;
+        conn.query_row(
+            &format!("SELECT count(*) FROM {}", quote_ident(table)),
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
+        .map_err(|source| SqliteError::Read {
+            table: table.to_string(),
+            source,
+        })
+    }
+
     /// Split a table into rowid ranges of about `chunk_size` rows each.
     ///
     /// Boundaries are read from the rowid b-tree, so sparse rowids never produce empty or
