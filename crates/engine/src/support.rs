@@ -17,6 +17,25 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     if !matches!(settings.validation, Validation::None | Validation::RowCount) {
         out.push(format!("`validation = \"{}\"`", settings.validation));
     }
+    // MySQL-family options this build reads but does not act on yet.
+    if settings.source.kind.is_mysql_family() {
+        if settings.add_unsigned_checks {
+            out.push("`add_unsigned_checks = true`".to_string());
+        }
+        if settings.replicate_on_update_current_timestamp {
+            out.push("`replicate_on_update_current_timestamp = true`".to_string());
+        }
+        if settings.postgis.enabled {
+            out.push("`[postgis] enabled = true`".to_string());
+        }
+        let tm = &settings.type_mapping;
+        if tm.collation_mode != barge_config::CollationMode::None || !tm.collation_map.is_empty() {
+            out.push("`collation_mode` / `collation_map`".to_string());
+        }
+        if tm.ci_as_citext {
+            out.push("`ci_as_citext = true`".to_string());
+        }
+    }
     if settings.truncate_before_copy {
         out.push("`truncate_before_copy = true`".to_string());
     }
