@@ -124,12 +124,24 @@ impl Output {
         say!();
         for (t, tp) in plan.schema.tables.iter().zip(&plan.tables) {
             say!(
-                "table `{}` -> `{}`  ({} rows, {} chunk{})",
+                "table `{}` -> `{}`  ({} rows, {}){}",
                 t.name,
                 t.target_name,
                 tp.rows,
-                tp.chunk_count,
-                if tp.chunk_count == 1 { "" } else { "s" }
+                if tp.chunk_count == 1 {
+                    "1 chunk".to_string()
+                } else {
+                    format!("{} chunks", tp.chunk_count)
+                },
+                // A copy risk: no key to split on, so one stream that restarts when interrupted.
+                if tp.chunk_count == 1
+                    && t.chunking == barge_model::Chunking::Stream
+                    && t.primary_key.is_none()
+                {
+                    "  copied as one stream: no usable key to split it"
+                } else {
+                    ""
+                }
             );
             for c in &t.columns {
                 let mut extra = Vec::new();
@@ -269,7 +281,10 @@ impl Output {
         if let Some(checks) = &s.validation {
             let bad: Vec<_> = checks.iter().filter(|c| !c.matches()).collect();
             if bad.is_empty() {
-                say!("validation: row counts match for all {} table(s)", checks.len());
+                say!(
+                    "validation: row counts match for all {} table(s)",
+                    checks.len()
+                );
             } else {
                 say!("validation: {} table(s) differ in row count:", bad.len());
                 for c in bad {
@@ -277,7 +292,8 @@ impl Output {
                         "  {}: source {}, target {}",
                         c.target_name,
                         c.source_rows,
-                        c.target_rows.map_or("missing".to_string(), |n| n.to_string())
+                        c.target_rows
+                            .map_or("missing".to_string(), |n| n.to_string())
                     );
                 }
             }
