@@ -195,18 +195,23 @@ impl Output {
                 );
             }
         }
-        if !plan.schema.views.is_empty() || !plan.schema.triggers.is_empty() {
+        let objects = &plan.schema;
+        if !(objects.views.is_empty() && objects.triggers.is_empty() && objects.routines.is_empty())
+        {
             say!();
-            say!("objects not migrated (recreate them yourself):");
-            for v in &plan.schema.views {
+            say!("objects not migrated (recreate them yourself; `--format json` has their source SQL):");
+            for v in &objects.views {
                 say!("    view `{}`", v.name);
             }
-            for t in &plan.schema.triggers {
+            for t in &objects.triggers {
                 say!(
                     "    trigger `{}` on `{}`",
                     t.name,
                     t.table.as_deref().unwrap_or("")
                 );
+            }
+            for r in &objects.routines {
+                say!("    routine or event `{}`", r.name);
             }
         }
         say!();
