@@ -562,7 +562,7 @@ fn views_and_triggers_are_reported_by_plan_and_not_created() {
     let plan = assert_ok(&barge(&["plan", cfg.to_str().unwrap()]));
     assert!(
         plan.contains(
-            "objects not migrated (recreate them yourself):\n    view `v_active`\n    trigger `trg_audit` on `t`\n"
+            "objects not migrated (recreate them yourself; `--format json` has their source SQL):\n    view `v_active`\n    trigger `trg_audit` on `t`\n"
         ),
         "{plan}"
     );
