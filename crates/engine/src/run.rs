@@ -73,11 +73,14 @@ pub async fn migrate(
     let plan = build_plan(settings).await?;
     let hook_files = hooks::load(settings)?;
     let fingerprint = Fingerprint::of(settings, &plan);
-    let pg = pg_config(&settings.target.connection)?;
-    let client = barge_pg::connect(&pg).await?;
     let schema = settings.schema.as_str();
+    let mut pg = pg_config(&settings.target.connection)?;
+    // Every session of a run carries its target schema, so a later run can see them.
+    pg.application_name(&session_name(schema));
+    let client = barge_pg::connect(&pg).await?;
     let checkpoint_path = Checkpoint::path_for(&settings.base_dir);
 
+    wait_for_other_sessions(&client, schema, &sink).await?;
     let mut ledger = Ledger::open(&client, schema).await?;
     let resume = mode.resume || settings.resume;
     let resumed = decide_resume(
@@ -296,6 +299,63 @@ pub async fn migrate(
         warnings,
         validation,
     })
+}
+
+fn session_name(schema: &str) -> String {
+    // application_name is cut at 63 bytes by the server; keep it recognisable.
+    let name = format!("barge {schema}");
+    let mut cut = name.len().min(63);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    name[..cut].to_string()
+}
+
+/// Wait until no other session works on this target schema.
+///
+/// A killed barge can leave a server session running: its last statement (an index build,
+/// a chunk's commit with its ledger record) was sent whole and PostgreSQL finishes it.
+/// Reading the ledger before such a session commits would redo its step, so a run waits for
+/// them; sessions that stay busy for long belong to a live run, and this one stops.
+async fn wait_for_other_sessions(
+    client: &tokio_postgres::Client,
+    schema: &str,
+    sink: &Arc<dyn ProgressSink>,
+) -> Result<(), EngineError> {
+    let sql = "SELECT count(*) FROM pg_stat_activity \
+               WHERE application_name = $1 AND pid <> pg_backend_pid() AND state <> 'idle'";
+    let name = session_name(schema);
+    let started = Instant::now();
+    let mut warned = false;
+    loop {
+        let busy: i64 = client
+            .query_one(sql, &[&name])
+            .await
+            .map_err(|e| {
+                EngineError::Target(barge_pg::PgError::Statement {
+                    what: "looking for other sessions on the target schema".into(),
+                    statement: sql.into(),
+                    message: barge_pg::target::db_message(&e),
+                })
+            })?
+            .get(0);
+        if busy == 0 {
+            return Ok(());
+        }
+        let waited = started.elapsed();
+        if waited > std::time::Duration::from_secs(600) {
+            return Err(EngineError::Setup(format!(
+                "{busy} session(s) of another barge run are still busy on schema `{schema}` after 10 minutes\nhint: stop the other run first; only one run may work on a target schema at a time"
+            )));
+        }
+        if !warned && waited > std::time::Duration::from_secs(2) {
+            sink.event(ProgressEvent::Warning(format!(
+                "waiting for {busy} session(s) of an earlier barge run on schema `{schema}` to finish their last statement"
+            )));
+            warned = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Decide whether this run continues an interrupted one; returns true when it does.

@@ -11,5 +11,5 @@ mod sqlite;
 mod sqlite_schema;
 mod sqlite_types;
 mod sqlite_values;
-mod validate;
 mod support;
+mod validate;

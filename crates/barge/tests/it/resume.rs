@@ -115,21 +115,25 @@ fn chaos_sqlite_kill_anywhere_and_resume() {
     let mut phases: Vec<String> = Vec::new();
     let mut finished = false;
     let checkpoint = fx.path().join("barge_checkpoint.json");
+    // Progress is the ledger's count of done steps (every chunk, key, index, constraint...),
+    // plus the phase the checkpoint file shows.
     let progress = || -> (String, u64) {
-        let v = std::fs::read_to_string(&checkpoint)
+        let phase = std::fs::read_to_string(&checkpoint)
             .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-        match v {
-            Some(v) => (
-                v["phase"].as_str().unwrap_or("").to_string(),
-                v["tables"].as_array().map_or(0, |t| {
-                    t.iter()
-                        .map(|t| t["items_done"].as_u64().unwrap_or(0))
-                        .sum()
-                }),
-            ),
-            None => ("before the first checkpoint".into(), 0),
-        }
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["phase"].as_str().map(String::from))
+            .unwrap_or_else(|| "before the first checkpoint".into());
+        let done = db
+            .query(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = '_barge' AND tablename = 'progress'",
+            )
+            .first()
+            .and_then(|r| r[0].clone())
+            .filter(|n| n == "1")
+            .and_then(|_| db.scalar("SELECT count(*) FROM _barge.progress WHERE run_schema = 'app'"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        (phase, done)
     };
     let mut last = progress();
     for attempt in 0..60 {
