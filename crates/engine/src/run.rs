@@ -76,7 +76,7 @@ pub async fn migrate(
     let schema = settings.schema.as_str();
     let mut pg = pg_config(&settings.target.connection)?;
     // Every session of a run carries its target schema, so a later run can see them.
-    pg.application_name(&session_name(schema));
+    pg.application_name(session_name(schema));
     let client = barge_pg::connect(&pg).await?;
     let checkpoint_path = Checkpoint::path_for(&settings.base_dir);
 
