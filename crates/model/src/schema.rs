@@ -50,6 +50,9 @@ pub struct Table {
     pub row_count: Option<u64>,
     /// How the source can split the table into balanced chunks.
     pub chunking: Chunking,
+    /// The source's next auto-increment value (MySQL's AUTO_INCREMENT counter), so the
+    /// identity does not hand out ids of rows deleted in the source.
+    pub next_identity: Option<u64>,
 }
 
 impl Table {
@@ -67,6 +70,7 @@ impl Table {
             comment: None,
             row_count: None,
             chunking: Chunking::Stream,
+            next_identity: None,
         }
     }
 

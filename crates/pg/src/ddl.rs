@@ -341,8 +341,9 @@ pub fn validate_check(schema: &str, table: &Table, position: usize, check: &Chec
 }
 
 /// Move an identity column's sequence past the largest loaded value: the next value is
-/// `max + 1`, or 1 when the table is empty or holds only values below 1. At the type's
-/// maximum the sequence is left exhausted, as it was in the source.
+/// `max + 1`, or the source's own counter when that is higher (MySQL's AUTO_INCREMENT,
+/// which remembers deleted rows), or 1 when the table is empty or holds only values below 1.
+/// At the type's maximum the sequence is left exhausted, as it was in the source.
 pub fn restart_identity(schema: &str, table: &Table, column: &Column) -> String {
     let t = qualified(schema, &table.target_name);
     let c = quote_ident(&column.target_name);
@@ -351,8 +352,12 @@ pub fn restart_identity(schema: &str, table: &Table, column: &Column) -> String 
         quote_literal(&t),
         quote_literal(&column.target_name)
     );
+    let floor = table
+        .next_identity
+        .filter(|n| *n >= 1 && *n <= i64::MAX as u64)
+        .unwrap_or(1);
     format!(
-        "SELECT CASE WHEN max({c}) IS NULL OR max({c}) < 1 THEN setval({seq}, 1, false) \
+        "SELECT CASE WHEN max({c}) IS NULL OR max({c}) < {floor} THEN setval({seq}, {floor}, false) \
          ELSE setval({seq}, max({c}), true) END FROM {t}"
     )
 }

@@ -94,7 +94,7 @@ pub(crate) async fn read_schema(
     // Tables.
     let table_rows = rows(
         conn,
-        "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, TABLE_COMMENT, CREATE_OPTIONS \
+        "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, TABLE_COMMENT, CREATE_OPTIONS, AUTO_INCREMENT \
          FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
         db,
     )
@@ -127,6 +127,7 @@ pub(crate) async fn read_schema(
         }
         let mut table = Table::new(&name);
         table.row_count = number(r, 2);
+        table.next_identity = number(r, 5);
         table.comment = text(r, 3).filter(|c| !c.is_empty());
         if text_or_empty(r, 4)
             .to_ascii_lowercase()

@@ -837,3 +837,20 @@ fn chaos_mariadb_connection_killed_mid_copy_is_retried() {
         Some("0")
     );
 }
+
+/// The identity continues from MariaDB's AUTO_INCREMENT counter when it is past the largest
+/// loaded id (rows deleted at the end of the table), so old ids are never handed out again.
+#[test]
+fn auto_increment_counter_carries_over() {
+    let src = MariaDb::new(&[
+        "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v TEXT)",
+        "INSERT INTO t (v) VALUES ('a'), ('b'), ('c'), ('d')",
+        "DELETE FROM t WHERE id > 2",
+    ]);
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = write_config(dir.path(), &src, &db, "");
+    assert_ok(&crate::support::barge(&["migrate", cfg.to_str().unwrap()]));
+    db.execute("INSERT INTO app.t (v) VALUES ('e')");
+    assert_eq!(db.scalar("SELECT max(id) FROM app.t").as_deref(), Some("5"));
+}
