@@ -23,9 +23,57 @@ fn statement_error(what: &str, sql: &str, e: &tokio_postgres::Error) -> EngineEr
     })
 }
 
+/// Orphan counts of every foreign key, in order, on up to `workers` connections.
+async fn count_all(
+    pg: &tokio_postgres::Config,
+    workers: usize,
+    schema: &str,
+    fks: &[(&Table, &ForeignKey, &Table)],
+) -> Result<Vec<u64>, EngineError> {
+    let statements: Vec<String> = fks
+        .iter()
+        .map(|(child, fk, parent)| orphans::count(schema, child, fk, parent))
+        .collect();
+    let workers = workers.clamp(1, statements.len().max(1));
+    let mut handles = Vec::new();
+    for w in 0..workers {
+        let mine: Vec<(usize, String)> = statements
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % workers == w)
+            .map(|(i, s)| (i, s.clone()))
+            .collect();
+        let pg = pg.clone();
+        handles.push(tokio::spawn(async move {
+            let client = barge_pg::connect(&pg).await?;
+            let mut out = Vec::new();
+            for (i, sql) in mine {
+                let row = client
+                    .query_one(&sql, &[])
+                    .await
+                    .map_err(|e| statement_error("counting orphan rows", &sql, &e))?;
+                out.push((i, row.get::<_, i64>(0) as u64));
+            }
+            Ok::<_, EngineError>(out)
+        }));
+    }
+    let mut counts = vec![0u64; statements.len()];
+    for h in handles {
+        let part = h
+            .await
+            .map_err(|e| EngineError::Setup(format!("an orphan count failed: {e}")))??;
+        for (i, n) in part {
+            counts[i] = n;
+        }
+    }
+    Ok(counts)
+}
+
 /// Clean orphans; returns summary lines for what changed.
 pub(crate) async fn clean(
     client: &tokio_postgres::Client,
+    pg: &tokio_postgres::Config,
+    workers: usize,
     settings: &Settings,
     schema: &Schema,
     ledger: &Ledger,
@@ -42,15 +90,8 @@ pub(crate) async fn clean(
         .filter_map(|(t, fk)| schema.table(&fk.ref_table).map(|p| (t, fk, p)))
         .collect();
     // Direct orphans first: the report and the fuse are decided before any row changes.
-    let mut counts = Vec::new();
-    for (child, fk, parent) in &fks {
-        let sql = orphans::count(name, child, fk, parent);
-        let row = client
-            .query_one(&sql, &[])
-            .await
-            .map_err(|e| statement_error("counting orphan rows", &sql, &e))?;
-        counts.push(row.get::<_, i64>(0) as u64);
-    }
+    // Each count is a scan of the child table, so they run on several connections at once.
+    let counts = count_all(pg, workers, name, &fks).await?;
     let total: u64 = counts.iter().sum();
     let listing = || {
         fks.iter()

@@ -149,9 +149,17 @@ pub async fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineErro
         &mut schema,
         folding(settings.identifier_case),
     )?);
+    // Chunk boundaries are read from each table's key; tables are planned side by side.
+    let chunk_plans: Vec<Vec<KeyRange>> = {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        stream::iter(schema.tables.iter())
+            .map(|t| source.plan_chunks(t, settings.chunk_size))
+            .buffered(settings.workers.max(1))
+            .try_collect()
+            .await?
+    };
     let mut tables = Vec::new();
-    for t in &schema.tables {
-        let chunks = source.plan_chunks(t, settings.chunk_size).await?;
+    for (t, chunks) in schema.tables.iter().zip(chunk_plans) {
         tables.push(TablePlan {
             source_name: t.name.clone(),
             target_name: t.target_name.clone(),

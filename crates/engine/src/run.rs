@@ -228,7 +228,9 @@ pub async fn migrate(
         }
         if settings.clean_orphans {
             sink.event(ProgressEvent::Phase("cleaning orphan rows"));
-            warnings.extend(crate::orphans::clean(&client, settings, s, &ledger).await?);
+            let cleaned =
+                crate::orphans::clean(&client, &pg, workers, settings, s, &ledger).await?;
+            warnings.extend(cleaned);
         }
         sink.event(ProgressEvent::Phase("adding foreign keys"));
         let (add, validate) = postload::foreign_key_steps(schema, s);
