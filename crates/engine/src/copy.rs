@@ -197,22 +197,13 @@ enum ItemError {
     },
 }
 
-/// A copy session: chunk transactions commit asynchronously. A chunk and its ledger record
-/// commit together or not at all, so a commit lost in a server crash loses both, and the
-/// chunk is copied again: waiting for each flush buys nothing.
+/// A copy session. Commits wait for the WAL flush (the default): a chunk acknowledged as
+/// committed must survive a server crash, since an in-process retry never copies it again.
 async fn session(pg: &tokio_postgres::Config) -> Result<tokio_postgres::Client, ItemError> {
-    let client = barge_pg::connect(pg).await.map_err(|e| ItemError::Failed {
+    barge_pg::connect(pg).await.map_err(|e| ItemError::Failed {
         message: e.to_string(),
         transient: true,
-    })?;
-    client
-        .batch_execute("SET synchronous_commit = off")
-        .await
-        .map_err(|e| ItemError::Failed {
-            message: barge_pg::target::db_message(&e),
-            transient: barge_pg::target::is_transient(&e),
-        })?;
-    Ok(client)
+    })
 }
 
 async fn worker(run: Arc<CopyRun>, pg: tokio_postgres::Config) {

@@ -133,8 +133,9 @@ pub(crate) async fn clean(
     let mut moved = vec![0u64; fks.len()];
     let mut nulled = vec![0u64; fks.len()];
     let mut quarantined: Vec<&str> = Vec::new();
-    // Each pass can orphan the next level down; a chain of n keys settles in n passes.
-    for _ in 0..=fks.len() {
+    // Each pass can orphan the next level down (a self-referencing chain can be deep); every
+    // pass that changes something removes or unlinks at least one row, so this ends.
+    loop {
         let mut changed = 0;
         for (i, (child, fk, parent)) in fks.iter().enumerate() {
             let nullable = fk

@@ -246,56 +246,64 @@ pub(crate) async fn add_checks(
     schema_name: &str,
     schema: &Schema,
     ledger: &Ledger,
-) -> Vec<String> {
+) -> Result<Vec<String>, EngineError> {
     let mut warnings = Vec::new();
-    // Each statement commits with its ledger record; a refused one is recorded on its own so
-    // a resumed run does not try (and warn) again.
-    let attempt = |what: String, sql: String| async move {
-        let key = item::step(&what);
-        if ledger.is_done(&key) {
-            return Ok(());
-        }
-        test_hook_step_delay().await;
-        let tx = format!("BEGIN;\n{sql};\n{};\nCOMMIT", ledger.record_sql(&key, 0));
-        match barge_pg::target::batch(client, &what, &tx).await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let _ = client.batch_execute("ROLLBACK").await;
-                let _ = client.batch_execute(&ledger.record_sql(&key, 0)).await;
-                Err(match e {
-                    barge_pg::PgError::Statement { what, message, .. } => {
-                        barge_pg::PgError::Statement {
-                            what,
-                            message,
-                            statement: sql,
-                        }
-                    }
-                    other => other,
-                })
-            }
-        }
-    };
     for t in &schema.tables {
         for (i, c) in t.checks.iter().enumerate() {
             let name = ddl::check_name(t, i, c);
             let what = format!("check constraint `{name}` of `{}`", t.target_name);
-            if let Err(e) = attempt(what.clone(), ddl::add_check(schema_name, t, i, c)).await {
+            let validate_what = format!("validating {what}");
+            let added =
+                check_step(client, ledger, &what, ddl::add_check(schema_name, t, i, c)).await?;
+            if let Some(e) = added {
                 warnings.push(format!("{e}\n  the constraint is not migrated"));
-                let validate_key = item::step(&format!("validating {what}"));
-                let _ = client
-                    .batch_execute(&ledger.record_sql(&validate_key, 0))
-                    .await;
+                let key = item::step(&validate_what);
+                let _ = client.batch_execute(&ledger.record_sql(&key, 0)).await;
                 continue;
             }
             let validate = ddl::validate_check(schema_name, t, i, c);
-            if let Err(e) = attempt(format!("validating {what}"), validate).await {
+            if let Some(e) = check_step(client, ledger, &validate_what, validate).await? {
                 warnings.push(format!(
                     "{e}\n  the constraint stays NOT VALID: enforced for new rows, not checked on the loaded ones"
                 ));
             }
         }
     }
-    warnings
+    Ok(warnings)
+}
+
+/// Run one CHECK statement with its ledger record. `Ok(Some(error))`: PostgreSQL refused
+/// the constraint itself (SQLSTATE classes 42, 22, 23), recorded so a resumed run does not
+/// try again; any other failure (a lost connection) stops the run and is not recorded.
+async fn check_step(
+    client: &tokio_postgres::Client,
+    ledger: &Ledger,
+    what: &str,
+    sql: String,
+) -> Result<Option<barge_pg::PgError>, EngineError> {
+    let key = item::step(what);
+    if ledger.is_done(&key) {
+        return Ok(None);
+    }
+    test_hook_step_delay().await;
+    let tx = format!("BEGIN;\n{sql};\n{};\nCOMMIT", ledger.record_sql(&key, 0));
+    let Err(e) = client.batch_execute(&tx).await else {
+        return Ok(None);
+    };
+    let _ = client.batch_execute("ROLLBACK").await;
+    let error = barge_pg::PgError::Statement {
+        what: what.to_string(),
+        message: barge_pg::target::db_message(&e),
+        statement: sql,
+    };
+    let refused = e
+        .code()
+        .is_some_and(|c| ["42", "22", "23"].iter().any(|k| c.code().starts_with(k)));
+    if !refused {
+        return Err(error.into());
+    }
+    let _ = client.batch_execute(&ledger.record_sql(&key, 0)).await;
+    Ok(Some(error))
 }
 
 pub(crate) fn identity_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {

@@ -81,10 +81,31 @@ pub async fn migrate(
     let checkpoint_path = Checkpoint::path_for(&settings.base_dir);
 
     wait_for_other_sessions(&client, schema, &sink).await?;
+    // One run per target schema: the lock lives as long as this session (the whole run).
+    let lock_sql = "SELECT pg_try_advisory_lock(hashtext('barge:' || $1))";
+    let locked: bool = client
+        .query_one(lock_sql, &[&schema])
+        .await
+        .map_err(|e| {
+            EngineError::Target(barge_pg::PgError::Statement {
+                what: "taking the run lock of the target schema".into(),
+                statement: lock_sql.into(),
+                message: barge_pg::target::db_message(&e),
+            })
+        })?
+        .get(0);
+    if !locked {
+        return Err(EngineError::Setup(format!(
+            "another barge run is working on schema `{schema}`\nhint: wait for it to finish; only one run may work on a target schema at a time"
+        )));
+    }
     let mut ledger = Ledger::open(&client, schema).await?;
+    // A server restart empties UNLOGGED tables; the run checks for one after loading.
+    let server_started = server_start_time(&client).await?;
     let resume = mode.resume || settings.resume;
     let resumed = decide_resume(
         settings,
+        &plan,
         mode,
         resume,
         &mut ledger,
@@ -215,6 +236,11 @@ pub async fn migrate(
     let index_pool = Arc::try_unwrap(index_pool)
         .map_err(|_| EngineError::Setup("the index pool is still shared after the copy".into()))?;
     index_pool.finish().await?;
+    if settings.unlogged_tables && server_start_time(&client).await? != server_started {
+        return Err(EngineError::Setup(
+            "the PostgreSQL server restarted during the load, which empties UNLOGGED tables\nhint: run `barge migrate CONFIG --restart`, or load without `unlogged_tables`".to_string(),
+        ));
+    }
     let workers = settings.index_workers;
     if !settings.data_only {
         if settings.unlogged_tables {
@@ -238,7 +264,7 @@ pub async fn migrate(
         postload::run_parallel(&pg, 1, add, &sink, &ledger).await?;
         postload::run_parallel(&pg, workers, validate, &sink, &ledger).await?;
         sink.event(ProgressEvent::Phase("adding check constraints"));
-        warnings.extend(postload::add_checks(&client, schema, s, &ledger).await);
+        warnings.extend(postload::add_checks(&client, schema, s, &ledger).await?);
     }
     sink.event(ProgressEvent::Phase("setting identity counters"));
     let steps = postload::identity_steps(schema, s);
@@ -303,6 +329,21 @@ pub async fn migrate(
     })
 }
 
+async fn server_start_time(client: &tokio_postgres::Client) -> Result<String, EngineError> {
+    let sql = "SELECT pg_postmaster_start_time()::text";
+    client
+        .query_one(sql, &[])
+        .await
+        .map(|r| r.get::<_, String>(0))
+        .map_err(|e| {
+            EngineError::Target(barge_pg::PgError::Statement {
+                what: "reading the server's start time".into(),
+                statement: sql.into(),
+                message: barge_pg::target::db_message(&e),
+            })
+        })
+}
+
 fn session_name(schema: &str) -> String {
     // application_name is cut at 63 bytes by the server; keep it recognisable.
     let name = format!("barge {schema}");
@@ -364,6 +405,7 @@ async fn wait_for_other_sessions(
 #[allow(clippy::too_many_arguments)]
 async fn decide_resume(
     settings: &Settings,
+    plan: &MigrationPlan,
     mode: RunMode,
     resume: bool,
     ledger: &mut Ledger,
@@ -391,14 +433,58 @@ async fn decide_resume(
     if ledger.has_run() {
         let ours = ledger.is_done(item::SCHEMA);
         if mode.restart {
-            if ours {
-                let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", ddl::quote_ident(schema));
-                barge_pg::target::batch(client, "dropping the interrupted run's schema", &drop)
-                    .await?;
+            // The interrupted run's own results go: its schema, or in data_only mode the
+            // rows it loaded into tables that were empty when it started.
+            let sql = if settings.data_only {
+                plan.tables
+                    .iter()
+                    .map(|t| format!("TRUNCATE {}", ddl::qualified(schema, &t.target_name)))
+                    .collect::<Vec<_>>()
+                    .join(";\n")
+            } else if ours {
+                format!(
+                    "DROP SCHEMA IF EXISTS {} CASCADE;\nDROP SCHEMA IF EXISTS {} CASCADE",
+                    ddl::quote_ident(schema),
+                    ddl::quote_ident(&barge_pg::orphans::quarantine_schema(schema))
+                )
+            } else {
+                String::new()
+            };
+            if !sql.is_empty() {
+                barge_pg::target::batch(client, "discarding the interrupted run", &sql).await?;
             }
-        } else if settings.on_schema_exists == OnSchemaExists::Error && !settings.data_only {
+        } else if settings.on_schema_exists != OnSchemaExists::Recreate || settings.data_only {
+            // Only `recreate` starts over by itself; anything else would build on (or refuse,
+            // after forgetting) the interrupted run's rows.
             return Err(EngineError::Setup(format!(
                 "schema `{schema}` holds an interrupted barge run\nhint: `barge migrate CONFIG --resume` continues it; `--restart` discards it and starts over"
+            )));
+        }
+    }
+    if settings.data_only && !(ledger.has_run() && mode.restart) {
+        // data_only loads into existing tables; rows already there would be mixed with the
+        // copy (and a table copied as one stream is truncated first), so they must be empty.
+        let mut filled = Vec::new();
+        for t in &plan.tables {
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM {})",
+                ddl::qualified(schema, &t.target_name)
+            );
+            let row = client.query_one(&sql, &[]).await.map_err(|e| {
+                EngineError::Target(barge_pg::PgError::Statement {
+                    what: format!("checking that `{}` is empty", t.target_name),
+                    statement: sql.clone(),
+                    message: barge_pg::target::db_message(&e),
+                })
+            })?;
+            if row.get::<_, bool>(0) {
+                filled.push(format!("`{}`", t.target_name));
+            }
+        }
+        if !filled.is_empty() {
+            return Err(EngineError::Setup(format!(
+                "data_only loads into empty tables, and these already hold rows: {}\nhint: empty them first, or drop `data_only` to let barge create the tables",
+                filled.join(", ")
             )));
         }
     }
@@ -429,8 +515,10 @@ async fn prepare_schema(
             }
         }
         (true, OnSchemaExists::Recreate) => {
+            // The quarantine of an earlier run belongs to the schema it replaces.
+            let orphans = ddl::quote_ident(&barge_pg::orphans::quarantine_schema(schema));
             script.push_str(&format!(
-                "DROP SCHEMA {quoted} CASCADE;\nCREATE SCHEMA {quoted};\n"
+                "DROP SCHEMA {quoted} CASCADE;\nDROP SCHEMA IF EXISTS {orphans} CASCADE;\nCREATE SCHEMA {quoted};\n"
             ));
         }
         (false, _) => script.push_str(&format!("CREATE SCHEMA {quoted};\n")),

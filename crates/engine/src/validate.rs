@@ -19,11 +19,13 @@ pub struct TableCheck {
     pub source_rows: u64,
     /// `None` when the target table does not exist.
     pub target_rows: Option<u64>,
+    /// Orphan rows moved to the quarantine schema (they left the table on purpose).
+    pub quarantined_rows: u64,
 }
 
 impl TableCheck {
     pub fn matches(&self) -> bool {
-        self.target_rows == Some(self.source_rows)
+        self.target_rows.map(|n| n + self.quarantined_rows) == Some(self.source_rows)
     }
 }
 
@@ -53,11 +55,30 @@ pub(crate) async fn row_counts(
                 }))
             }
         };
+        let quarantine = barge_pg::ddl::qualified(
+            &barge_pg::orphans::quarantine_schema(schema),
+            &t.target_name,
+        );
+        let exists = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&quarantine])
+            .await
+            .map(|r| r.get::<_, bool>(0))
+            .unwrap_or(false);
+        let quarantined_rows = if exists {
+            client
+                .query_one(&format!("SELECT count(*) FROM {quarantine}"), &[])
+                .await
+                .map(|r| r.get::<_, i64>(0) as u64)
+                .unwrap_or(0)
+        } else {
+            0
+        };
         out.push(TableCheck {
             source_name: t.source_name.clone(),
             target_name: t.target_name.clone(),
             source_rows,
             target_rows,
+            quarantined_rows,
         });
     }
     Ok(out)

@@ -352,3 +352,62 @@ fn default_error_mode_points_to_resume_and_resume_finishes() {
         )
     );
 }
+
+/// data_only loads into empty tables only: rows already there are never mixed with the copy.
+#[test]
+fn data_only_refuses_tables_that_hold_rows() {
+    let fx = Fixture::sqlite(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a');",
+    );
+    let db = PgDb::new();
+    db.execute("CREATE SCHEMA app; CREATE TABLE app.t (id bigint PRIMARY KEY, v text); INSERT INTO app.t VALUES (7, 'mine')");
+    let cfg = fx.config_toml(&db, "schema = \"app\"\ndata_only = true");
+    let o = barge(&["migrate", cfg.to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(out.contains("these already hold rows: `t`"), "{out}");
+    assert_eq!(
+        db.scalar("SELECT string_agg(v, ',') FROM app.t").as_deref(),
+        Some("mine")
+    );
+    db.execute("TRUNCATE app.t");
+    assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    assert_eq!(
+        db.scalar("SELECT string_agg(v, ',') FROM app.t").as_deref(),
+        Some("a")
+    );
+}
+
+/// Only one run may work on a target schema: a second one is refused while the first holds
+/// the schema's run lock.
+#[test]
+fn a_second_run_on_the_same_schema_is_refused() {
+    let fx = fixture();
+    let db = PgDb::new();
+    let cfg = fx.config(&db, "app", "");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let holder = rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+            .batch_execute("SELECT pg_advisory_lock(hashtext('barge:app'))")
+            .await
+            .unwrap();
+        client
+    });
+    let o = barge(&["migrate", cfg.to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(
+        out.contains("another barge run is working on schema `app`"),
+        "{out}"
+    );
+    drop(holder);
+    drop(rt);
+    assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+}
