@@ -217,6 +217,17 @@ async fn worker(run: Arc<CopyRun>, pg: tokio_postgres::Config) {
         };
         let mut attempt = 0;
         loop {
+            // After a failure the commit may still have happened (only its acknowledgement
+            // was lost): the ledger says, and the chunk is not copied twice.
+            if attempt > 0 {
+                if let Some(c) = &client {
+                    let key = item::copy(&run.plan.tables[item.table].source_name, &item.range);
+                    if let Ok(Some(rows)) = run.ledger.committed(c, &key).await {
+                        mark_done(&run, &item, rows);
+                        break;
+                    }
+                }
+            }
             let result = match &client {
                 Some(c) => copy_item(&run, c, &item).await,
                 None => match session(&pg).await {
@@ -383,6 +394,14 @@ async fn copy_item(
     if let Err(e) = run.rejects.append(&rejects) {
         run.sink.event(ProgressEvent::Warning(e));
     }
+    mark_done(run, item, rows);
+    Ok(())
+}
+
+/// Bookkeeping after a chunk is committed: progress, and the table's keys once it is whole.
+fn mark_done(run: &Arc<CopyRun>, item: &CopyItem, rows: u64) {
+    let table_plan = &run.plan.tables[item.table];
+    let progress = &run.tables[item.table];
     run.sink.event(ProgressEvent::ChunkDone {
         table: table_plan.source_name.clone(),
         rows,
@@ -400,5 +419,4 @@ async fn copy_item(
         });
         (run.on_table_done)(item.table);
     }
-    Ok(())
 }

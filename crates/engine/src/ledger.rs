@@ -102,6 +102,20 @@ impl Ledger {
         )
     }
 
+    /// Rows of `item` if it is recorded now in the database (not just when the run started):
+    /// after a lost commit acknowledgement, this tells whether the commit happened.
+    pub(crate) async fn committed(
+        &self,
+        client: &tokio_postgres::Client,
+        item: &str,
+    ) -> Result<Option<u64>, tokio_postgres::Error> {
+        let sql = format!(
+            "SELECT rows FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = $1 AND item = $2"
+        );
+        let row = client.query_opt(&sql, &[&self.run, &item]).await?;
+        Ok(row.map(|r| r.get::<_, i64>(0) as u64))
+    }
+
     /// Forget any earlier run of this schema and record a new one with its fingerprint.
     pub(crate) async fn start(
         &mut self,

@@ -114,8 +114,13 @@ pub async fn migrate(
         &checkpoint_path,
     )
     .await?;
+    // A checkpoint file of another target schema (a second config in the same folder) is
+    // not this run's.
     let previous = if resumed {
-        Checkpoint::load(&checkpoint_path).ok().flatten()
+        Checkpoint::load(&checkpoint_path)
+            .ok()
+            .flatten()
+            .filter(|c| c.target_schema == schema)
     } else {
         None
     };
@@ -417,7 +422,10 @@ async fn decide_resume(
     if ledger.has_run() && resume && !mode.restart {
         // The checkpoint file gives an early, offline answer; the ledger is the truth.
         let recorded = ledger.fingerprint.as_deref().and_then(Fingerprint::decode);
-        let file = Checkpoint::load(checkpoint_path).ok().flatten();
+        let file = Checkpoint::load(checkpoint_path)
+            .ok()
+            .flatten()
+            .filter(|c| c.target_schema == schema);
         for (what, fp) in [
             ("the interrupted run", recorded),
             ("the checkpoint file", file.map(|c| c.fingerprint)),
@@ -489,7 +497,13 @@ async fn decide_resume(
         }
     }
     ledger.start(client, &fingerprint.encode()).await?;
-    let _ = std::fs::remove_file(checkpoint_path);
+    if Checkpoint::load(checkpoint_path)
+        .ok()
+        .flatten()
+        .is_some_and(|c| c.target_schema == schema)
+    {
+        let _ = std::fs::remove_file(checkpoint_path);
+    }
     Ok(false)
 }
 

@@ -73,8 +73,8 @@ pub fn is_transient(e: &tokio_postgres::Error) -> bool {
             c.starts_with("08")
                 || matches!(c, "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03")
         }
-        // No SQLSTATE: an I/O error on the socket.
-        None => e.as_db_error().is_none(),
+        // No SQLSTATE: transient only when the socket failed.
+        None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
     }
 }
 
@@ -122,6 +122,15 @@ pub async fn connect(config: &Config) -> Result<Client, PgError> {
     if encoding != "UTF8" {
         return Err(PgError::Encoding(encoding));
     }
+    // Literals in generated SQL (defaults, ledger keys) assume standard strings, which a
+    // role or database setting could turn off.
+    client
+        .batch_execute("SET standard_conforming_strings = on")
+        .await
+        .map_err(|source| PgError::Connect {
+            target: describe(config),
+            source,
+        })?;
     Ok(client)
 }
 

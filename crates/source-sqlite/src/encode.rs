@@ -166,8 +166,21 @@ fn encode(buf: &mut CopyBuffer, t: &DataType, v: ValueRef<'_>) -> Encoded {
             let text = utf8(s)?;
             match text.trim().parse::<f64>() {
                 Ok(f) if text.trim() == text => {
+                    // Text that overflows a double, or does not fit a real exactly, would
+                    // change in PostgreSQL.
+                    let finite_text = !matches!(
+                        text.to_ascii_lowercase().as_str(),
+                        "inf" | "-inf" | "+inf" | "infinity" | "-infinity" | "+infinity"
+                    );
+                    if f.is_infinite() && finite_text {
+                        return Err("is too large for a floating-point column".into());
+                    }
                     if matches!(t, T::Float4) {
-                        buf.f32(f as f32)
+                        let g = f as f32;
+                        if f64::from(g) != f && f.is_finite() {
+                            return Err("does not fit a real (float4) exactly".into());
+                        }
+                        buf.f32(g)
                     } else {
                         buf.f64(f)
                     }
