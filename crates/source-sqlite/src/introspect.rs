@@ -262,7 +262,11 @@ fn read_table(
             );
         }
     }
-    table.chunking = if entry.without_rowid {
+    // A table whose columns shadow every name of the rowid cannot be read by rowid.
+    let rowid_hidden = ["rowid", "_rowid_", "oid"]
+        .iter()
+        .all(|a| table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(a)));
+    table.chunking = if entry.without_rowid || rowid_hidden {
         Chunking::Stream
     } else {
         Chunking::IntegerKey { column: None }
