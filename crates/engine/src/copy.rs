@@ -373,7 +373,16 @@ async fn copy_item(
         }
     };
     let key = item::copy(&table_plan.source_name, &item.range);
-    let commit = format!("{};\nCOMMIT", run.ledger.record_sql(&key, rows));
+    let lines: Vec<String> = rejects
+        .iter()
+        .filter_map(|r| serde_json::to_string(r).ok())
+        .collect();
+    let mut commit = run.ledger.record_sql(&key, rows);
+    if let Some(sql) = run.ledger.rejects_sql(&key, &lines) {
+        commit.push_str(";\n");
+        commit.push_str(&sql);
+    }
+    commit.push_str(";\nCOMMIT");
     if let Err(e) = client.batch_execute(&commit).await {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(ItemError::Failed {
@@ -391,7 +400,9 @@ async fn copy_item(
             column: r.column.clone(),
         });
     }
-    if let Err(e) = run.rejects.append(&rejects) {
+    // The file follows as it goes; the ledger's copy, written in the chunk's transaction,
+    // rewrites it complete at the end of the copy.
+    if let Err(e) = run.rejects.append(&lines) {
         run.sink.event(ProgressEvent::Warning(e));
     }
     mark_done(run, item, rows);

@@ -46,7 +46,13 @@ impl Ledger {
                  rows bigint NOT NULL DEFAULT 0,\n\
                  fingerprint text,\n\
                  done_at timestamptz NOT NULL DEFAULT now(),\n\
-                 PRIMARY KEY (run_schema, item))"
+                 PRIMARY KEY (run_schema, item));\n\
+             CREATE TABLE IF NOT EXISTS \"{LEDGER_SCHEMA}\".rejects (\n\
+                 run_schema text NOT NULL,\n\
+                 item text NOT NULL,\n\
+                 n int NOT NULL,\n\
+                 line text NOT NULL,\n\
+                 PRIMARY KEY (run_schema, item, n))"
         );
         // Two runs starting at once may race on IF NOT EXISTS; the loser's retry sees it.
         if client.batch_execute(&create).await.is_err() {
@@ -102,6 +108,45 @@ impl Ledger {
         )
     }
 
+    /// The statement that stores a chunk's rejected values (JSON lines) with its record, so a
+    /// value loaded as NULL is never without its reject line, whatever crashes when.
+    pub(crate) fn rejects_sql(&self, item: &str, lines: &[String]) -> Option<String> {
+        if lines.is_empty() {
+            return None;
+        }
+        let values: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(n, l)| {
+                format!(
+                    "({}, {}, {n}, {})",
+                    quote_literal(&self.run),
+                    quote_literal(item),
+                    quote_literal(l)
+                )
+            })
+            .collect();
+        Some(format!(
+            "INSERT INTO \"{LEDGER_SCHEMA}\".rejects (run_schema, item, n, line) VALUES {}",
+            values.join(", ")
+        ))
+    }
+
+    /// Every reject line of the run, in chunk order.
+    pub(crate) async fn reject_lines(
+        &self,
+        client: &tokio_postgres::Client,
+    ) -> Result<Vec<String>, EngineError> {
+        let sql = format!(
+            "SELECT line FROM \"{LEDGER_SCHEMA}\".rejects WHERE run_schema = $1 ORDER BY item, n"
+        );
+        let rows = client
+            .query(&sql, &[&self.run])
+            .await
+            .map_err(|e| statement_error("reading the reject lines", &sql, &e))?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
     /// Rows of `item` if it is recorded now in the database (not just when the run started):
     /// after a lost commit acknowledgement, this tells whether the commit happened.
     pub(crate) async fn committed(
@@ -124,6 +169,7 @@ impl Ledger {
     ) -> Result<(), EngineError> {
         let sql = format!(
             "BEGIN;\nDELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {run};\n\
+             DELETE FROM \"{LEDGER_SCHEMA}\".rejects WHERE run_schema = {run};\n\
              INSERT INTO \"{LEDGER_SCHEMA}\".progress (run_schema, item, fingerprint) VALUES ({run}, '{RUN_ITEM}', {fp});\nCOMMIT;",
             run = quote_literal(&self.run),
             fp = quote_literal(fingerprint)
@@ -145,8 +191,9 @@ impl Ledger {
     /// After a successful run: remove its rows, and the ledger itself when no run is left.
     pub(crate) async fn finish(&self, client: &tokio_postgres::Client) -> Result<(), EngineError> {
         let sql = format!(
-            "DELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {}",
-            quote_literal(&self.run)
+            "DELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {run};\n\
+             DELETE FROM \"{LEDGER_SCHEMA}\".rejects WHERE run_schema = {run}",
+            run = quote_literal(&self.run)
         );
         client
             .batch_execute(&sql)

@@ -29,11 +29,3 @@ pub enum ProgressEvent {
 pub trait ProgressSink: Send + Sync {
     fn event(&self, event: ProgressEvent);
 }
-
-/// A sink that drops everything (tests, `--quiet` without a tracking store).
-#[allow(dead_code)]
-pub struct NoProgress;
-
-impl ProgressSink for NoProgress {
-    fn event(&self, _event: ProgressEvent) {}
-}

@@ -1,8 +1,8 @@
 //! The reject report: one JSON line per value loaded as NULL under
-//! `on_invalid_value = "null"`, appended as soon as its chunk commits so a resumed run keeps
-//! the lines of the run it continues.
+//! `on_invalid_value = "null"`. Each chunk's lines are stored in the ledger in the chunk's
+//! own transaction; the file is appended as chunks commit and rewritten complete from the
+//! ledger when the copy ends, so a crash at any moment loses no line.
 
-use barge_model::Reject;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,15 +27,15 @@ impl RejectLog {
         }
     }
 
-    pub(crate) fn append(&self, rejects: &[Reject]) -> Result<(), String> {
-        if rejects.is_empty() {
+    pub(crate) fn append(&self, lines: &[String]) -> Result<(), String> {
+        if lines.is_empty() {
             return Ok(());
         }
         let err =
             |e: std::io::Error| format!("writing the reject report `{}`: {e}", self.path.display());
         let mut text = String::new();
-        for r in rejects {
-            text.push_str(&serde_json::to_string(r).map_err(|e| err(std::io::Error::other(e)))?);
+        for l in lines {
+            text.push_str(l);
             text.push('\n');
         }
         let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
@@ -50,11 +50,26 @@ impl RejectLog {
         if let Some(f) = guard.as_mut() {
             f.write_all(text.as_bytes()).map_err(err)?;
         }
-        self.count.fetch_add(rejects.len(), Ordering::SeqCst);
+        self.count.fetch_add(lines.len(), Ordering::SeqCst);
         Ok(())
     }
 
-    /// Values rejected by this process.
+    /// Write the complete report (every line of the run, this process's and earlier ones').
+    pub(crate) fn rewrite(&self, lines: &[String]) -> Result<(), String> {
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        *guard = None;
+        self.count.store(lines.len(), Ordering::SeqCst);
+        if lines.is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+            return Ok(());
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(&self.path, text)
+            .map_err(|e| format!("writing the reject report `{}`: {e}", self.path.display()))
+    }
+
+    /// Values rejected in the run.
     pub(crate) fn count(&self) -> usize {
         self.count.load(Ordering::SeqCst)
     }

@@ -224,6 +224,10 @@ pub async fn migrate(
         .await?;
         table_rows = outcome.rows;
         table_seconds = outcome.seconds;
+        let lines = ledger.reject_lines(&client).await?;
+        if let Err(e) = rejects.rewrite(&lines) {
+            sink.event(ProgressEvent::Warning(e));
+        }
     }
 
     if hooks::any(HookPoint::AfterData, &hook_files) {

@@ -411,3 +411,72 @@ fn a_second_run_on_the_same_schema_is_refused() {
     drop(rt);
     assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
 }
+
+/// Values loaded as NULL keep their reject line across a crash: every invalid value appears
+/// in the report exactly once after the resumed run.
+#[test]
+fn chaos_reject_report_survives_a_crash() {
+    let fx = Fixture::sqlite(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, qty INTEGER);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+           INSERT INTO t SELECT i, CASE WHEN i % 2000 = 0 THEN 'bad' || i ELSE i END FROM n;",
+    );
+    let db = PgDb::new();
+    let cfg = fx.config(
+        &db,
+        "app",
+        "chunk_size = 5000\nworkers = 1\non_invalid_value = \"null\"",
+    );
+    let cfg = cfg.to_str().unwrap();
+    let done = || -> u64 {
+        db.query("SELECT to_regclass('_barge.progress') IS NOT NULL")
+            .first()
+            .and_then(|r| r[0].clone())
+            .filter(|v| v == "t")
+            .and_then(|_| {
+                db.scalar("SELECT count(*) FROM _barge.progress WHERE run_schema = 'app' AND item LIKE 'copy %'")
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    // Kill while some chunks (and their rejects) are committed and others are not.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_barge"))
+        .args(["migrate", cfg])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start barge");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while done() < 5 {
+        assert!(Instant::now() < deadline, "no chunk committed in time");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert!(done() < 40, "the copy had already finished");
+    assert_ok(&barge(&["migrate", cfg, "--resume"]));
+    let report =
+        std::fs::read_to_string(fx.path().join("barge_rejects.jsonl")).expect("reject report");
+    let mut rows: Vec<String> = report
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["row"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    rows.sort();
+    let mut expected: Vec<String> = (1..=100).map(|k| format!("rowid {}", k * 2000)).collect();
+    expected.sort();
+    assert_eq!(rows, expected);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM app.t WHERE qty IS NULL")
+            .as_deref(),
+        Some("100")
+    );
+}
