@@ -32,34 +32,19 @@ pub fn run(cli: Cli) -> u8 {
             migrate(&settings, mode, config, args.format, out)
         }
         Command::Plan(args) => {
-            let overrides = overrides(&args.connections);
-            let settings = match load(args.config.as_deref(), &overrides, &out) {
+            let (settings, runtime) = match source_command(&args, &out) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            let runtime = match runtime(&out) {
-                Ok(r) => r,
-                Err(code) => return code,
-            };
             match runtime.block_on(barge_engine::build_plan(&settings)) {
-                Ok(plan) => {
-                    if out.plan(&plan, args.format) {
-                        exit::SUCCESS
-                    } else {
-                        exit::FAILED
-                    }
-                }
+                Ok(plan) if out.plan(&plan, args.format) => exit::SUCCESS,
+                Ok(_) => exit::FAILED,
                 Err(e) => engine_failure(&out, &e, None),
             }
         }
         Command::Validate(args) => {
-            let overrides = overrides(&args.connections);
-            let settings = match load(args.config.as_deref(), &overrides, &out) {
+            let (settings, runtime) = match source_command(&args, &out) {
                 Ok(s) => s,
-                Err(code) => return code,
-            };
-            let runtime = match runtime(&out) {
-                Ok(r) => r,
                 Err(code) => return code,
             };
             match runtime.block_on(barge_engine::validate(&settings)) {
@@ -98,6 +83,15 @@ pub fn run(cli: Cli) -> u8 {
             }
         },
     }
+}
+
+/// Settings and a runtime for `plan` and `validate`, or the exit code of what failed.
+fn source_command(
+    args: &crate::cli::PlanArgs,
+    out: &Output,
+) -> Result<(Settings, tokio::runtime::Runtime), u8> {
+    let settings = load(args.config.as_deref(), &overrides(&args.connections), out)?;
+    Ok((settings, runtime(out)?))
 }
 
 fn overrides(c: &ConnectionArgs) -> Overrides {
