@@ -111,13 +111,23 @@ pub struct PlanArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub connections: ConnectionArgs,
-    /// Output format.
+    /// Output format (`markdown` for `plan` only).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// `plan`: exit 4 when a finding of this severity or worse exists (a CI gate).
+    #[arg(long = "fail-on", alias = "fail_on", value_enum)]
+    pub fail_on: Option<FailOn>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
+    Markdown,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Errors,
+    Warnings,
 }

@@ -1,11 +1,12 @@
 //! The commands: settings first, then the engine, then output and an exit code.
 
-use crate::cli::{CheckpointCommand, Cli, Command, ConnectionArgs, Format};
+use crate::cli::{CheckpointCommand, Cli, Command, ConnectionArgs, FailOn, Format};
 use crate::exit;
 use crate::output::Output;
 use barge_config::{ConfigError, Overrides, Settings};
 use barge_engine::checkpoint::Checkpoint;
 use barge_engine::{EngineError, RunMode};
+use barge_model::Severity;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,8 +38,28 @@ pub fn run(cli: Cli) -> u8 {
                 Err(code) => return code,
             };
             match runtime.block_on(barge_engine::build_plan(&settings)) {
-                Ok(plan) if out.plan(&plan, args.format) => exit::SUCCESS,
-                Ok(_) => exit::FAILED,
+                Ok(plan) => {
+                    if !out.plan(&plan, args.format) {
+                        return exit::FAILED;
+                    }
+                    let gate = args.fail_on.map(|f| match f {
+                        FailOn::Errors => Severity::Error,
+                        FailOn::Warnings => Severity::Warning,
+                    });
+                    match gate {
+                        Some(level) if plan.findings.iter().any(|f| f.severity >= level) => {
+                            out.error(
+                                &format!(
+                                    "the plan has findings of severity `{level:?}` or worse (--fail-on)"
+                                )
+                                .to_lowercase(),
+                                None,
+                            );
+                            exit::FAILED
+                        }
+                        _ => exit::SUCCESS,
+                    }
+                }
                 Err(e) => engine_failure(&out, &e, None),
             }
         }

@@ -109,6 +109,10 @@ impl Output {
 
     /// Print the plan; false when it could not be rendered.
     pub fn plan(&self, plan: &MigrationPlan, format: Format) -> bool {
+        if format == Format::Markdown {
+            say!("{}", plan_markdown(plan));
+            return true;
+        }
         if format == Format::Json {
             match serde_json::to_string_pretty(plan) {
                 Ok(s) => say!("{s}"),
@@ -393,6 +397,111 @@ impl Output {
             );
         }
     }
+}
+
+/// The plan as a Markdown cutover report: tables with their mapping, then findings by
+/// severity, then the objects the user still owns with their source SQL.
+fn plan_markdown(plan: &MigrationPlan) -> String {
+    use std::fmt::Write as _;
+    let mut md = String::new();
+    let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let _ = writeln!(md, "# Migration plan\n");
+    let _ = writeln!(md, "- source: `{}`", plan.source);
+    let _ = writeln!(
+        md,
+        "- target: `{}`, schema `{}`\n",
+        plan.target, plan.target_schema
+    );
+    let _ = writeln!(md, "## Tables\n");
+    let _ = writeln!(
+        md,
+        "| source table | target table | rows | chunks |\n| --- | --- | ---: | ---: |"
+    );
+    for tp in &plan.tables {
+        let _ = writeln!(
+            md,
+            "| `{}` | `{}` | {} | {} |",
+            esc(&tp.source_name),
+            esc(&tp.target_name),
+            tp.rows,
+            tp.chunk_count
+        );
+    }
+    for t in &plan.schema.tables {
+        let _ = writeln!(
+            md,
+            "\n### `{}` -> `{}`\n",
+            esc(&t.name),
+            esc(&t.target_name)
+        );
+        let _ = writeln!(md, "| column | source type | PostgreSQL type | null | default |\n| --- | --- | --- | --- | --- |");
+        for c in &t.columns {
+            let default = c
+                .default
+                .as_ref()
+                .map(|d| barge_pg::ddl::render_default(d, c, t))
+                .unwrap_or_default();
+            let _ = writeln!(
+                md,
+                "| `{}` | `{}` | `{}` | {} | {} |",
+                esc(&c.target_name),
+                esc(&c.source_type),
+                barge_pg::ddl::render_type(&c.data_type),
+                if c.nullable { "yes" } else { "no" },
+                if default.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{}`", esc(&default))
+                }
+            );
+        }
+    }
+    for (title, level) in [
+        ("Errors", Severity::Error),
+        ("Warnings", Severity::Warning),
+        ("Notes", Severity::Info),
+    ] {
+        let items: Vec<_> = plan
+            .findings
+            .iter()
+            .filter(|f| f.severity == level)
+            .collect();
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(md, "\n## {title}\n");
+        for f in items {
+            let place = match (&f.table, &f.column) {
+                (Some(t), Some(c)) => format!("`{t}`.`{c}`: "),
+                (Some(t), None) => format!("`{t}`: "),
+                _ => String::new(),
+            };
+            let _ = write!(md, "- {place}{}", f.message);
+            if let Some(h) = &f.hint {
+                let _ = write!(md, " *({h})*");
+            }
+            let _ = writeln!(md);
+        }
+    }
+    let s = &plan.schema;
+    if !(s.views.is_empty() && s.triggers.is_empty() && s.routines.is_empty()) {
+        let _ = writeln!(md, "\n## Objects you still own\n");
+        for (kind, list) in [
+            ("view", &s.views),
+            ("trigger", &s.triggers),
+            ("routine", &s.routines),
+        ] {
+            for o in list {
+                let _ = writeln!(
+                    md,
+                    "### {kind} `{}`\n\n```sql\n{}\n```\n",
+                    o.name,
+                    o.sql.trim()
+                );
+            }
+        }
+    }
+    md
 }
 
 fn barge_engine_type(t: &barge_model::DataType) -> String {

@@ -5,6 +5,7 @@ mod config_cli;
 mod encoders;
 mod hooks;
 mod orphans;
+mod plan;
 mod resume;
 mod resume_mariadb;
 mod sqlite;

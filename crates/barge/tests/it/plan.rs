@@ -1,0 +1,42 @@
+//! `plan` as a cutover report: Markdown output and the `--fail-on` CI gate.
+
+use crate::support::{assert_ok, barge, text, Fixture, PgDb};
+
+const SOURCE: &str = "
+    CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price NUMERIC(8,2) DEFAULT 0);
+    CREATE VIEW cheap AS SELECT * FROM item WHERE price < 1;
+";
+
+#[test]
+fn markdown_plan_lists_mapping_findings_and_owned_objects() {
+    let fx = Fixture::sqlite(SOURCE);
+    let db = PgDb::new();
+    let cfg = fx.config(&db, "app", "");
+    let o = barge(&["plan", cfg.to_str().unwrap(), "--format", "markdown"]);
+    let out = assert_ok(&o);
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert!(md.starts_with("# Migration plan\n"), "{out}");
+    assert!(md.contains("| `item` | `item` | 0 | 1 |"), "{out}");
+    assert!(
+        md.contains("| `price` | `NUMERIC(8,2)` | `numeric(8,2)` | yes | `0` |"),
+        "{out}"
+    );
+    assert!(
+        md.contains("## Warnings\n\n- `cheap`: view `cheap` is not migrated"),
+        "{out}"
+    );
+    assert!(md.contains("### view `cheap`\n\n```sql\nCREATE VIEW cheap AS SELECT * FROM item WHERE price < 1\n```"), "{out}");
+}
+
+#[test]
+fn fail_on_gates_by_severity() {
+    let fx = Fixture::sqlite(SOURCE);
+    let db = PgDb::new();
+    let cfg = fx.config(&db, "app", "");
+    let cfg = cfg.to_str().unwrap();
+    let warnings = barge(&["plan", cfg, "--fail-on", "warnings"]);
+    assert_eq!(warnings.status.code(), Some(4), "{}", text(&warnings));
+    assert!(text(&warnings).contains("--fail-on"));
+    assert_ok(&barge(&["plan", cfg, "--fail-on", "errors"]));
+    assert_ok(&barge(&["plan", cfg]));
+}
