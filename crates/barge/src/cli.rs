@@ -28,6 +28,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Inspect the checkpoint of an interrupted run.
     Checkpoint(CheckpointArgs),
+    /// Write a commented migration.toml with every key at its default.
+    Init(InitArgs),
     /// Compare live source and target table by table (exact row counts); exit 4 on any
     /// difference.
     Validate(PlanArgs),
@@ -87,6 +89,16 @@ pub struct MigrateArgs {
     /// Print the summary as JSON on stdout instead of a table.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Source type: sqlite, mysql or mariadb.
+    #[arg(long = "source", value_parser = ["sqlite", "mysql", "mariadb"], default_value = "sqlite")]
+    pub source: String,
+    /// File to write; refuses to overwrite an existing one.
+    #[arg(default_value = "migration.toml")]
+    pub path: PathBuf,
 }
 
 #[derive(Args, Debug)]

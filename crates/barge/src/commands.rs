@@ -80,6 +80,35 @@ pub fn run(cli: Cli) -> u8 {
                 Err(e) => engine_failure(&out, &e, None),
             }
         }
+        Command::Init(args) => {
+            if args.path.exists() {
+                out.error(
+                    &format!(
+                        "`{}` already exists; barge init does not overwrite it",
+                        args.path.display()
+                    ),
+                    None,
+                );
+                return exit::CONFIG;
+            }
+            match std::fs::write(&args.path, crate::init::template(&args.source)) {
+                Ok(()) => {
+                    out.info(&format!(
+                        "wrote `{}`: fill in [source] and [target], then run `barge plan {}`",
+                        args.path.display(),
+                        args.path.display()
+                    ));
+                    exit::SUCCESS
+                }
+                Err(e) => {
+                    out.error(
+                        &format!("cannot write `{}`: {e}", args.path.display()),
+                        None,
+                    );
+                    exit::CONFIG
+                }
+            }
+        }
         Command::Checkpoint(args) => match args.command {
             CheckpointCommand::Status { config } => {
                 let settings = match load(Some(&config), &Overrides::default(), &out) {

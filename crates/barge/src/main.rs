@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod init;
 mod output;
 
 use clap::Parser;

@@ -72,6 +72,10 @@ impl Output {
         }
     }
 
+    pub fn info(&self, message: &str) {
+        self.line(message);
+    }
+
     pub fn warn(&self, message: &str) {
         self.line(&format!("warning: {message}"));
     }

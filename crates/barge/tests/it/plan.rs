@@ -40,3 +40,29 @@ fn fail_on_gates_by_severity() {
     assert_ok(&barge(&["plan", cfg, "--fail-on", "errors"]));
     assert_ok(&barge(&["plan", cfg]));
 }
+
+/// `barge init` writes a starter file that parses as is (every key valid) and never
+/// overwrites one.
+#[test]
+fn init_writes_a_valid_commented_config() {
+    for source in ["sqlite", "mariadb"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("migration.toml");
+        let p = path.to_str().unwrap();
+        assert_ok(&barge(&["init", "--source", source, p]));
+        let text_of = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text_of.contains(&format!("type = \"{source}\"")),
+            "{text_of}"
+        );
+        // It parses: the offline checkpoint command loads the full configuration.
+        let status = crate::support::barge_env(
+            &["checkpoint", "status", p],
+            &[("PGPASSWORD", "x"), ("MYSQL_PWD", "y")],
+        );
+        let out = assert_ok(&status);
+        assert!(out.contains("no checkpoint"), "{out}");
+        let again = barge(&["init", "--source", source, p]);
+        assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    }
+}
