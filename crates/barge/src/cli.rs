@@ -126,6 +126,10 @@ pub struct PlanArgs {
     /// Output format (`markdown` for `plan` only).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// `plan`: write hook skeletons (a commented TODO and the source SQL of every view,
+    /// trigger and routine you still own) into this folder.
+    #[arg(long = "output-dir", alias = "output_dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// `plan`: exit 4 when a finding of this severity or worse exists (a CI gate).
     #[arg(long = "fail-on", alias = "fail_on", value_enum)]
     pub fail_on: Option<FailOn>,

@@ -42,6 +42,29 @@ pub fn run(cli: Cli) -> u8 {
                     if !out.plan(&plan, args.format) {
                         return exit::FAILED;
                     }
+                    if let Some(dir) = &args.output_dir {
+                        let files = crate::scaffold::hook_skeletons(&plan.schema);
+                        let written = std::fs::create_dir_all(dir).and_then(|()| {
+                            files
+                                .iter()
+                                .try_for_each(|(name, text)| std::fs::write(dir.join(name), text))
+                        });
+                        if let Err(e) = written {
+                            out.error(
+                                &format!(
+                                    "cannot write hook skeletons into `{}`: {e}",
+                                    dir.display()
+                                ),
+                                None,
+                            );
+                            return exit::FAILED;
+                        }
+                        out.info(&format!(
+                            "wrote {} hook skeleton(s) into `{}`",
+                            files.len(),
+                            dir.display()
+                        ));
+                    }
                     let gate = args.fail_on.map(|f| match f {
                         FailOn::Errors => Severity::Error,
                         FailOn::Warnings => Severity::Warning,
@@ -91,7 +114,7 @@ pub fn run(cli: Cli) -> u8 {
                 );
                 return exit::CONFIG;
             }
-            match std::fs::write(&args.path, crate::init::template(&args.source)) {
+            match std::fs::write(&args.path, crate::scaffold::template(&args.source)) {
                 Ok(()) => {
                     out.info(&format!(
                         "wrote `{}`: fill in [source] and [target], then run `barge plan {}`",

@@ -3,8 +3,8 @@
 
 mod cli;
 mod commands;
-mod init;
 mod output;
+mod scaffold;
 
 use clap::Parser;
 use std::process::ExitCode;

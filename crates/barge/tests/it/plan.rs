@@ -66,3 +66,29 @@ fn init_writes_a_valid_commented_config() {
         assert_eq!(again.status.code(), Some(2), "{}", text(&again));
     }
 }
+
+/// `plan --output-dir` writes one hook skeleton per object the user still owns, carrying its
+/// source SQL under a TODO.
+#[test]
+fn output_dir_gets_hook_skeletons_with_the_source_sql() {
+    let fx = Fixture::sqlite(&format!(
+        "{SOURCE} CREATE TRIGGER touch AFTER UPDATE ON item BEGIN SELECT 1; END;"
+    ));
+    let db = PgDb::new();
+    let cfg = fx.config(&db, "app", "");
+    let dir = fx.path().join("hooks");
+    assert_ok(&barge(&[
+        "plan",
+        cfg.to_str().unwrap(),
+        "--output-dir",
+        dir.to_str().unwrap(),
+    ]));
+    let view = std::fs::read_to_string(dir.join("view_cheap.sql")).expect("view skeleton");
+    assert!(view.starts_with("-- TODO: recreate view `cheap`"), "{view}");
+    assert!(
+        view.contains("--   CREATE VIEW cheap AS SELECT * FROM item WHERE price < 1"),
+        "{view}"
+    );
+    let trigger = std::fs::read_to_string(dir.join("trigger_touch.sql")).expect("trigger skeleton");
+    assert!(trigger.contains("--   CREATE TRIGGER touch"), "{trigger}");
+}

@@ -1,5 +1,6 @@
-//! `barge init`: a commented `migration.toml` with every key at its default, so a new user
-//! starts from a file that parses and only needs its connections filled in.
+//! Starter files barge writes for the user: the commented `migration.toml` of `barge init`
+//! (every key at its default, so a new user starts from a file that parses), and the hook
+//! skeletons of `barge plan --output-dir` for the objects barge does not migrate.
 
 /// The starter configuration for a source type (`sqlite`, `mysql`, `mariadb`).
 pub fn template(source: &str) -> String {
@@ -101,3 +102,38 @@ time_mode = "time"               # time | text
 zero_date_mode = "null"          # null (counted in the summary) | error
 spatial_mode = "off"             # off | wkb_bytea | wkt_text
 "#;
+
+/// Hook skeletons for the objects barge does not migrate: one `after_all` file per object,
+/// the source SQL commented out under a TODO, named `<kind>_<name>.sql`.
+pub fn hook_skeletons(schema: &barge_model::Schema) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for (kind, list) in [
+        ("view", &schema.views),
+        ("trigger", &schema.triggers),
+        ("routine", &schema.routines),
+    ] {
+        for o in list {
+            let safe: String = o
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let commented: Vec<String> = o.sql.lines().map(|l| format!("--   {l}")).collect();
+            let text = format!(
+                "-- TODO: recreate {kind} `{}` in PostgreSQL, then list this file under\n\
+                 -- [hooks] after_all. {{{{schema}}}} is replaced by the quoted target schema.\n\
+                 --\n-- Source SQL:\n{}\n",
+                o.name,
+                commented.join("\n")
+            );
+            files.push((format!("{kind}_{safe}.sql"), text));
+        }
+    }
+    files
+}
