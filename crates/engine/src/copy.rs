@@ -14,6 +14,7 @@ use crate::plan::MigrationPlan;
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::rejects::RejectLog;
 use crate::source::{ReadError, Source};
+use crate::sync::lock;
 use crate::EngineError;
 use barge_model::{InvalidValuePolicy, KeyRange};
 use bytes::Bytes;
@@ -73,11 +74,6 @@ pub(crate) struct CopyOptions<'a> {
     pub policy: InvalidValuePolicy,
     pub ledger: Arc<Ledger>,
     pub rejects: Arc<RejectLog>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panicking worker cannot leave these collections half-updated in a way that matters.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 pub(crate) async fn copy_all(

@@ -25,6 +25,15 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// A failed statement, with what barge was doing and PostgreSQL's own message.
+    pub(crate) fn statement(what: &str, sql: &str, e: &tokio_postgres::Error) -> EngineError {
+        EngineError::Target(barge_pg::PgError::Statement {
+            what: what.to_string(),
+            statement: sql.to_string(),
+            message: barge_pg::target::db_message(e),
+        })
+    }
+
     /// A failure to reach a server (as opposed to a failure of the migration itself).
     pub fn is_connection(&self) -> bool {
         match self {

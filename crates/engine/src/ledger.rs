@@ -24,14 +24,6 @@ pub(crate) struct Ledger {
     pub fingerprint: Option<String>,
 }
 
-fn statement_error(what: &str, sql: &str, e: &tokio_postgres::Error) -> EngineError {
-    EngineError::Target(barge_pg::PgError::Statement {
-        what: what.to_string(),
-        statement: sql.to_string(),
-        message: barge_pg::target::db_message(e),
-    })
-}
-
 impl Ledger {
     /// Create the ledger table if needed and read the run's done items.
     pub(crate) async fn open(
@@ -56,10 +48,9 @@ impl Ledger {
         );
         // Two runs starting at once may race on IF NOT EXISTS; the loser's retry sees it.
         if client.batch_execute(&create).await.is_err() {
-            client
-                .batch_execute(&create)
-                .await
-                .map_err(|e| statement_error("creating barge's progress ledger", &create, &e))?;
+            client.batch_execute(&create).await.map_err(|e| {
+                EngineError::statement("creating barge's progress ledger", &create, &e)
+            })?;
         }
         let sql = format!(
             "SELECT item, rows, fingerprint FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = $1"
@@ -67,7 +58,7 @@ impl Ledger {
         let rows = client
             .query(&sql, &[&run])
             .await
-            .map_err(|e| statement_error("reading barge's progress ledger", &sql, &e))?;
+            .map_err(|e| EngineError::statement("reading barge's progress ledger", &sql, &e))?;
         let mut ledger = Ledger {
             run: run.to_string(),
             ..Ledger::default()
@@ -143,7 +134,7 @@ impl Ledger {
         let rows = client
             .query(&sql, &[&self.run])
             .await
-            .map_err(|e| statement_error("reading the reject lines", &sql, &e))?;
+            .map_err(|e| EngineError::statement("reading the reject lines", &sql, &e))?;
         Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 
@@ -176,7 +167,7 @@ impl Ledger {
         );
         if let Err(e) = client.batch_execute(&sql).await {
             let _ = client.batch_execute("ROLLBACK").await;
-            return Err(statement_error(
+            return Err(EngineError::statement(
                 "starting a run in barge's progress ledger",
                 &sql,
                 &e,
@@ -198,7 +189,7 @@ impl Ledger {
         client
             .batch_execute(&sql)
             .await
-            .map_err(|e| statement_error("clearing barge's progress ledger", &sql, &e))?;
+            .map_err(|e| EngineError::statement("clearing barge's progress ledger", &sql, &e))?;
         // Another run may still use the ledger; then it stays.
         let drop = format!(
             "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM \"{LEDGER_SCHEMA}\".progress) THEN \

@@ -22,6 +22,7 @@ mod rejects;
 mod run;
 mod source;
 mod support;
+mod sync;
 mod validate;
 
 pub use error::EngineError;

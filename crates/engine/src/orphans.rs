@@ -15,14 +15,6 @@ use barge_config::{CleanOrphansMode, Settings};
 use barge_model::{FkAction, ForeignKey, Schema, Table};
 use barge_pg::{ddl, orphans};
 
-fn statement_error(what: &str, sql: &str, e: &tokio_postgres::Error) -> EngineError {
-    EngineError::Target(barge_pg::PgError::Statement {
-        what: what.to_string(),
-        statement: sql.to_string(),
-        message: barge_pg::target::db_message(e),
-    })
-}
-
 /// Orphan counts of every foreign key, in order, on up to `workers` connections.
 async fn count_all(
     pg: &tokio_postgres::Config,
@@ -51,7 +43,7 @@ async fn count_all(
                 let row = client
                     .query_one(&sql, &[])
                     .await
-                    .map_err(|e| statement_error("counting orphan rows", &sql, &e))?;
+                    .map_err(|e| EngineError::statement("counting orphan rows", &sql, &e))?;
                 out.push((i, row.get::<_, i64>(0) as u64));
             }
             Ok::<_, EngineError>(out)
@@ -112,7 +104,7 @@ pub(crate) async fn clean(
         client
             .batch_execute(&ledger.record_sql(&key, 0))
             .await
-            .map_err(|e| statement_error("recording orphan cleanup", "", &e))?;
+            .map_err(|e| EngineError::statement("recording orphan cleanup", "", &e))?;
         return Ok(Vec::new());
     }
     if settings.clean_orphans_mode == CleanOrphansMode::Report {
@@ -147,23 +139,22 @@ pub(crate) async fn clean(
                 let n = client
                     .execute(&sql, &[])
                     .await
-                    .map_err(|e| statement_error("setting orphan keys to NULL", &sql, &e))?;
+                    .map_err(|e| EngineError::statement("setting orphan keys to NULL", &sql, &e))?;
                 nulled[i] += n;
                 changed += n;
             } else {
                 if !quarantined.contains(&child.target_name.as_str()) {
                     let sql = orphans::create_quarantine(name, child);
-                    client
-                        .batch_execute(&sql)
-                        .await
-                        .map_err(|e| statement_error("creating the orphan quarantine", &sql, &e))?;
+                    client.batch_execute(&sql).await.map_err(|e| {
+                        EngineError::statement("creating the orphan quarantine", &sql, &e)
+                    })?;
                     quarantined.push(&child.target_name);
                 }
                 let sql = orphans::move_rows(name, child, fk, parent);
                 let n = client
                     .execute(&sql, &[])
                     .await
-                    .map_err(|e| statement_error("moving orphan rows", &sql, &e))?;
+                    .map_err(|e| EngineError::statement("moving orphan rows", &sql, &e))?;
                 moved[i] += n;
                 changed += n;
             }
@@ -175,7 +166,7 @@ pub(crate) async fn clean(
     client
         .batch_execute(&ledger.record_sql(&key, 0))
         .await
-        .map_err(|e| statement_error("recording orphan cleanup", "", &e))?;
+        .map_err(|e| EngineError::statement("recording orphan cleanup", "", &e))?;
     let q = orphans::quarantine_schema(name);
     let mut lines = Vec::new();
     for (i, (child, fk, _)) in fks.iter().enumerate() {

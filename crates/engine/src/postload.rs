@@ -7,6 +7,7 @@
 
 use crate::ledger::{item, Ledger};
 use crate::progress::{ProgressEvent, ProgressSink};
+use crate::sync::lock;
 use crate::EngineError;
 use barge_model::{Schema, Table};
 use barge_pg::ddl;
@@ -142,10 +143,6 @@ pub(crate) async fn test_hook_step_delay() {
     {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Run independent statements on up to `workers` connections and wait for all of them.

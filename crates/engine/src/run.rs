@@ -87,11 +87,7 @@ pub async fn migrate(
         .query_one(lock_sql, &[&schema])
         .await
         .map_err(|e| {
-            EngineError::Target(barge_pg::PgError::Statement {
-                what: "taking the run lock of the target schema".into(),
-                statement: lock_sql.into(),
-                message: barge_pg::target::db_message(&e),
-            })
+            EngineError::statement("taking the run lock of the target schema", lock_sql, &e)
         })?
         .get(0);
     if !locked {
@@ -344,13 +340,7 @@ async fn server_start_time(client: &tokio_postgres::Client) -> Result<String, En
         .query_one(sql, &[])
         .await
         .map(|r| r.get::<_, String>(0))
-        .map_err(|e| {
-            EngineError::Target(barge_pg::PgError::Statement {
-                what: "reading the server's start time".into(),
-                statement: sql.into(),
-                message: barge_pg::target::db_message(&e),
-            })
-        })
+        .map_err(|e| EngineError::statement("reading the server's start time", sql, &e))
 }
 
 fn session_name(schema: &str) -> String {
@@ -384,11 +374,7 @@ async fn wait_for_other_sessions(
             .query_one(sql, &[&name])
             .await
             .map_err(|e| {
-                EngineError::Target(barge_pg::PgError::Statement {
-                    what: "looking for other sessions on the target schema".into(),
-                    statement: sql.into(),
-                    message: barge_pg::target::db_message(&e),
-                })
+                EngineError::statement("looking for other sessions on the target schema", sql, &e)
             })?
             .get(0);
         if busy == 0 {
@@ -483,11 +469,11 @@ async fn decide_resume(
                 ddl::qualified(schema, &t.target_name)
             );
             let row = client.query_one(&sql, &[]).await.map_err(|e| {
-                EngineError::Target(barge_pg::PgError::Statement {
-                    what: format!("checking that `{}` is empty", t.target_name),
-                    statement: sql.clone(),
-                    message: barge_pg::target::db_message(&e),
-                })
+                EngineError::statement(
+                    &format!("checking that `{}` is empty", t.target_name),
+                    &sql,
+                    &e,
+                )
             })?;
             if row.get::<_, bool>(0) {
                 filled.push(format!("`{}`", t.target_name));

@@ -48,11 +48,11 @@ pub(crate) async fn row_counts(
             // 42P01: the table does not exist in the target.
             Err(e) if e.code().map(|c| c.code()) == Some("42P01") => None,
             Err(e) => {
-                return Err(EngineError::Target(barge_pg::PgError::Statement {
-                    what: format!("counting rows of `{}`", t.target_name),
-                    statement: sql,
-                    message: barge_pg::target::db_message(&e),
-                }))
+                return Err(EngineError::statement(
+                    &format!("counting rows of `{}`", t.target_name),
+                    &sql,
+                    &e,
+                ))
             }
         };
         let quarantine = barge_pg::ddl::qualified(
