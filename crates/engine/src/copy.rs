@@ -299,6 +299,7 @@ async fn copy_item(
     let columns: Vec<String> = table
         .columns
         .iter()
+        .filter(|c| c.is_copied())
         .map(|c| c.target_name.clone())
         .collect();
     // A table copied as one stream starts from empty in its own transaction: a rerun never

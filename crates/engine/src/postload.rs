@@ -320,6 +320,20 @@ pub(crate) fn identity_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
     steps
 }
 
+/// The triggers that emulate MySQL's `ON UPDATE CURRENT_TIMESTAMP`, one per table.
+pub(crate) fn on_update_trigger_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
+    schema
+        .tables
+        .iter()
+        .filter_map(|t| {
+            Some(Step {
+                what: format!("ON UPDATE trigger of `{}`", t.target_name),
+                sql: ddl::on_update_trigger(schema_name, t)?,
+            })
+        })
+        .collect()
+}
+
 pub(crate) fn analyze_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
     schema
         .tables

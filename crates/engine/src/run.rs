@@ -202,6 +202,18 @@ pub async fn migrate(
             InvalidValuePolicy::Error => barge_model::InvalidValuePolicy::Error,
             InvalidValuePolicy::Null => barge_model::InvalidValuePolicy::Null,
         };
+        let single_tx = settings.source_snapshot_mode == barge_config::SnapshotMode::SingleTx;
+        if single_tx {
+            if let Some(w) = source.begin_snapshot(settings.workers).await? {
+                sink.event(ProgressEvent::Warning(w));
+            }
+            if resumed {
+                sink.event(ProgressEvent::Warning(
+                    "single_tx: this run continues an interrupted one; the chunks it copies come from a new snapshot, not the one the interrupted run read".into(),
+                ));
+            }
+        }
+        let snapshot_source = source.clone();
         let outcome = copy_all(
             plan.clone(),
             source,
@@ -217,7 +229,11 @@ pub async fn migrate(
             sink.clone(),
             on_table_done.clone(),
         )
-        .await?;
+        .await;
+        if single_tx {
+            snapshot_source.end_snapshot().await;
+        }
+        let outcome = outcome?;
         table_rows = outcome.rows;
         table_seconds = outcome.seconds;
         let lines = ledger.reject_lines(&client).await?;
@@ -270,6 +286,12 @@ pub async fn migrate(
         postload::run_parallel(&pg, workers, validate, &sink, &ledger).await?;
         sink.event(ProgressEvent::Phase("adding check constraints"));
         warnings.extend(postload::add_checks(&client, schema, s, &ledger).await?);
+        // After orphan cleanup, whose UPDATEs (SET NULL) must not touch the timestamps.
+        let steps = postload::on_update_trigger_steps(schema, s);
+        if !steps.is_empty() {
+            sink.event(ProgressEvent::Phase("adding ON UPDATE triggers"));
+            postload::run_parallel(&pg, 1, steps, &sink, &ledger).await?;
+        }
     }
     sink.event(ProgressEvent::Phase("setting identity counters"));
     let steps = postload::identity_steps(schema, s);
@@ -527,9 +549,40 @@ async fn prepare_schema(
         }
         (false, _) => script.push_str(&format!("CREATE SCHEMA {quoted};\n")),
     }
+    if plan
+        .schema
+        .tables
+        .iter()
+        .flat_map(|t| &t.columns)
+        .any(|c| matches!(c.data_type, barge_model::DataType::Geometry { .. }))
+    {
+        if settings.postgis.create_extension {
+            script.push_str("CREATE EXTENSION IF NOT EXISTS postgis;\n");
+        } else {
+            let sql = "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'";
+            let installed: i64 = client
+                .query_one(sql, &[])
+                .await
+                .map_err(|e| EngineError::statement("looking for the postgis extension", sql, &e))?
+                .get(0);
+            if installed == 0 {
+                return Err(EngineError::Setup(
+                    "spatial columns become PostGIS geometry ([postgis] enabled = true), but the postgis extension is not installed in the target database\nhint: run CREATE EXTENSION postgis; in it, or set `create_extension = true` under [postgis]".into(),
+                ));
+            }
+        }
+    }
+    for sql in ddl::create_enum_types(schema, &plan.schema) {
+        script.push_str(&sql);
+        script.push_str(";\n");
+    }
     for t in &plan.schema.tables {
         script.push_str(&ddl::create_table(schema, t, settings.unlogged_tables));
         script.push_str(";\n");
+        for sql in ddl::comments(schema, t) {
+            script.push_str(&sql);
+            script.push_str(";\n");
+        }
     }
     script.push_str(&ledger.record_sql(item::SCHEMA, 0));
     script.push_str(";\nCOMMIT;");

@@ -71,13 +71,45 @@ impl Source {
                 blocking(move || s.introspect(&options)).await
             }
             Source::Mysql(m) => {
-                let mut schema = m
-                    .introspect(&settings.type_mapping, settings.preserve_defaults)
-                    .await?;
+                let options = barge_source_mysql::IntrospectOptions {
+                    type_mapping: settings.type_mapping.clone(),
+                    preserve_defaults: settings.preserve_defaults,
+                    postgis: settings.postgis.enabled,
+                    unsigned_checks: settings.add_unsigned_checks,
+                    on_update_triggers: settings.replicate_on_update_current_timestamp,
+                    nul_byte_mode: settings.nul_byte_mode,
+                };
+                let mut schema = m.introspect(&options).await?;
                 // MySQL index names are unique per table only.
                 schema.index_names_per_table = true;
                 Ok(schema)
             }
+        }
+    }
+
+    /// Open one consistent snapshot for the copy (`source_snapshot_mode = "single_tx"`);
+    /// returns a warning when it had to fall back to one reading session.
+    pub(crate) async fn begin_snapshot(
+        &self,
+        sessions: usize,
+    ) -> Result<Option<String>, EngineError> {
+        match self {
+            Source::Sqlite(_) => Ok(None),
+            Source::Mysql(m) => {
+                let report = m.begin_snapshot(sessions).await?;
+                Ok(report.fallback.map(|why| {
+                    format!(
+                        "single_tx: FLUSH TABLES WITH READ LOCK was refused ({why}); every table is read from one consistent snapshot on ONE session, so the copy reads one table at a time\nhint: GRANT RELOAD ON *.* to the source user to read the snapshot on {sessions} sessions in parallel"
+                    )
+                }))
+            }
+        }
+    }
+
+    /// Close the snapshot of [`Source::begin_snapshot`].
+    pub(crate) async fn end_snapshot(&self) {
+        if let Source::Mysql(m) = self {
+            m.end_snapshot().await;
         }
     }
 
@@ -211,13 +243,19 @@ impl Source {
     pub(crate) fn changes(&self) -> Vec<String> {
         match self {
             Source::Sqlite(_) => Vec::new(),
-            Source::Mysql(m) => m
-                .zero_dates_nulled()
-                .into_iter()
-                .map(|((t, c), n)| {
+            Source::Mysql(m) => {
+                let zero = m.zero_dates_nulled().into_iter().map(|((t, c), n)| {
                     format!("table `{t}`, column `{c}`: {n} zero date(s) loaded as NULL (zero_date_mode = \"null\")")
-                })
-                .collect(),
+                });
+                let verb = match m.nul_byte_mode() {
+                    barge_config::NulByteMode::Replace => "replaced by U+FFFD",
+                    _ => "stripped",
+                };
+                let nul = m.nul_values_changed().into_iter().map(move |((t, c), n)| {
+                    format!("table `{t}`, column `{c}`: NUL bytes {verb} in {n} value(s) (nul_byte_mode)")
+                });
+                zero.chain(nul).collect()
+            }
         }
     }
 }

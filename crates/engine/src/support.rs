@@ -11,7 +11,9 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     if settings.tracking.is_some() {
         out.push("tracking database (`[tracking]` / `--migration_db_auth_id`)".to_string());
     }
-    if settings.source_snapshot_mode == SnapshotMode::SingleTx {
+    if settings.source_snapshot_mode == SnapshotMode::SingleTx
+        && !settings.source.kind.is_mysql_family()
+    {
         out.push("`source_snapshot_mode = \"single_tx\"`".to_string());
     }
     if !matches!(settings.validation, Validation::None | Validation::RowCount) {
@@ -19,15 +21,6 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     }
     // MySQL-family options this build reads but does not act on yet.
     if settings.source.kind.is_mysql_family() {
-        if settings.add_unsigned_checks {
-            out.push("`add_unsigned_checks = true`".to_string());
-        }
-        if settings.replicate_on_update_current_timestamp {
-            out.push("`replicate_on_update_current_timestamp = true`".to_string());
-        }
-        if settings.postgis.enabled {
-            out.push("`[postgis] enabled = true`".to_string());
-        }
         let tm = &settings.type_mapping;
         if tm.collation_mode != barge_config::CollationMode::None || !tm.collation_map.is_empty() {
             out.push("`collation_mode` / `collation_map`".to_string());
@@ -39,7 +32,8 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     if settings.truncate_before_copy {
         out.push("`truncate_before_copy = true`".to_string());
     }
-    if settings.nul_byte_mode != NulByteMode::Error {
+    // The MySQL and MariaDB copy strips or replaces NUL bytes; the SQLite one only refuses them.
+    if settings.nul_byte_mode != NulByteMode::Error && !settings.source.kind.is_mysql_family() {
         out.push(format!("`nul_byte_mode = \"{}\"`", settings.nul_byte_mode));
     }
     out

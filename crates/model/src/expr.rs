@@ -19,6 +19,8 @@ pub enum Literal {
     Decimal(String),
     Text(String),
     Bytes(Vec<u8>),
+    /// A bit string, `B'0101'`, as its digits.
+    Bits(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +71,9 @@ pub enum Function {
     Rtrim,
     Round,
     Substr,
+    /// `to_tsvector('simple', text)`: words without stemming, as MySQL's FULLTEXT parser
+    /// splits them; the expression of a FULLTEXT index carried as GIN.
+    ToTsvectorSimple,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,6 +95,12 @@ pub enum Expr {
         low: Box<Expr>,
         high: Box<Expr>,
         negated: bool,
+    },
+    /// Every element of an array-valued expression is one of `members` (`x <@ ARRAY[...]`):
+    /// the CHECK that keeps a MySQL SET column, loaded as `text[]`, to its declared members.
+    SubsetOf {
+        expr: Box<Expr>,
+        members: Vec<String>,
     },
 }
 
@@ -126,6 +137,7 @@ impl Expr {
                 low.visit_columns(out);
                 high.visit_columns(out);
             }
+            Expr::SubsetOf { expr, .. } => expr.visit_columns(out),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! whole name so the result is deterministic across runs, and then refuses to start when two
 //! source names still land on one target name, listing every collision at once.
 
+use crate::DataType;
 use crate::{Finding, FindingKind, Schema};
 use std::collections::HashMap;
 use std::fmt;
@@ -222,6 +223,18 @@ pub fn assign_target_names(
             columns.add(&column.target_name, &column.name);
         }
         columns.collisions(&format!("table `{}`", table.name), &mut collisions);
+        // A native enum type is named `<table>_<column>`; types share the namespace of
+        // tables (each table has a row type of its name).
+        let table_target = table.target_name.clone();
+        for column in &mut table.columns {
+            if let DataType::Enum { name, .. } = &mut column.data_type {
+                *name = fit_identifier(&format!("{table_target}_{}", column.target_name));
+                relations.add(
+                    name,
+                    &format!("enum type of {}.{}", table.name, column.name),
+                );
+            }
+        }
     }
     // Key constraints own an index of the same name: reserve those names, and move a source
     // index that lands on one to `<name>_idx`, so neither fails at build time. (A source index

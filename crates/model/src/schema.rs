@@ -109,9 +109,19 @@ pub struct Column {
     /// Auto-increment in the source: becomes an identity column.
     pub identity: bool,
     pub comment: Option<String>,
+    /// MySQL `ON UPDATE CURRENT_TIMESTAMP`: set to the current time by an UPDATE that changes
+    /// the row without setting this column (emulated by a trigger under
+    /// `replicate_on_update_current_timestamp`).
+    pub on_update_now: bool,
 }
 
 impl Column {
+    /// Is the column loaded by COPY? A generated column whose expression was translated is
+    /// computed by PostgreSQL instead (`GENERATED ALWAYS AS (...) STORED` refuses values).
+    pub fn is_copied(&self) -> bool {
+        !matches!(&self.generated, Some(Generated { expr: Some(_), .. }))
+    }
+
     pub fn new(
         name: impl Into<String>,
         source_type: impl Into<String>,
@@ -128,6 +138,7 @@ impl Column {
             generated: None,
             identity: false,
             comment: None,
+            on_update_now: false,
         }
     }
 }
@@ -168,6 +179,27 @@ pub struct Index {
     pub parts: Vec<IndexPart>,
     /// Partial-index predicate.
     pub predicate: Option<Expr>,
+    /// The access method; B-tree unless the source index needs another.
+    #[serde(skip_serializing_if = "IndexMethod::is_btree")]
+    pub method: IndexMethod,
+}
+
+/// How an index is built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexMethod {
+    #[default]
+    Btree,
+    /// GiST (spatial indexes).
+    Gist,
+    /// GIN (full-text indexes).
+    Gin,
+}
+
+impl IndexMethod {
+    pub fn is_btree(&self) -> bool {
+        *self == IndexMethod::Btree
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -32,6 +32,27 @@ pub enum DataType {
     Json,
     Jsonb,
     Uuid,
+    /// Fixed-width bit string, `bit(n)`.
+    Bit(u32),
+    /// Bit string up to n bits, `bit varying(n)`.
+    Varbit(u32),
+    /// `interval` (MySQL TIME under `time_mode = "interval"`: a signed span, not a time of day).
+    Interval,
+    /// `inet`: an IPv4 or IPv6 host address.
+    Inet,
+    /// `text[]`: a one-dimensional array of text (MySQL SET members).
+    TextArray,
+    /// A native enum type created in the target schema before the tables. `name` is the
+    /// target type name (already folded); `labels` in declaration order.
+    Enum {
+        name: String,
+        labels: Vec<String>,
+    },
+    /// PostGIS `geometry(<kind>[, srid])`; `kind` is PostGIS's name (`Point`, `Geometry`, ...).
+    Geometry {
+        kind: String,
+        srid: Option<u32>,
+    },
 }
 
 impl fmt::Display for DataType {
@@ -60,6 +81,17 @@ impl fmt::Display for DataType {
             DataType::Json => f.write_str("json"),
             DataType::Jsonb => f.write_str("jsonb"),
             DataType::Uuid => f.write_str("uuid"),
+            DataType::Bit(n) => write!(f, "bit({n})"),
+            DataType::Varbit(n) => write!(f, "bit varying({n})"),
+            DataType::Interval => f.write_str("interval"),
+            DataType::Inet => f.write_str("inet"),
+            DataType::TextArray => f.write_str("text[]"),
+            DataType::Enum { name, .. } => write!(f, "enum {name}"),
+            DataType::Geometry {
+                kind,
+                srid: Some(srid),
+            } => write!(f, "geometry({kind},{srid})"),
+            DataType::Geometry { kind, srid: None } => write!(f, "geometry({kind})"),
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use barge_model::expr::Function;
 use barge_model::{
-    BinaryOp, Check, Column, DataType, DefaultValue, Expr, FkAction, ForeignKey, Index, IndexPart,
-    Key, Literal, Schema, Table, UnaryOp,
+    BinaryOp, Check, Column, DataType, DefaultValue, Expr, FkAction, ForeignKey, Index,
+    IndexMethod, IndexPart, Key, Literal, Schema, Table, UnaryOp,
 };
 
 /// Quote an identifier for PostgreSQL, always.
@@ -21,32 +21,43 @@ pub fn qualified(schema: &str, table: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(table))
 }
 
+/// A type's SQL name. Native enum types live in the target schema: [`render_type_in`] names
+/// them with it; here they are named alone (for plan output).
 pub fn render_type(t: &DataType) -> String {
-    let precision = |p: &Option<u8>| p.map(|p| format!("({p})")).unwrap_or_default();
     match t {
-        DataType::Bool => "boolean".into(),
-        DataType::Int2 => "smallint".into(),
-        DataType::Int4 => "integer".into(),
-        DataType::Int8 => "bigint".into(),
-        DataType::Float4 => "real".into(),
-        DataType::Float8 => "double precision".into(),
-        DataType::Numeric {
-            precision: Some(p),
-            scale,
-        } => format!("numeric({p},{})", scale.unwrap_or(0)),
-        DataType::Numeric { .. } => "numeric".into(),
-        DataType::Text => "text".into(),
-        DataType::Varchar(n) => format!("varchar({n})"),
-        DataType::Char(n) => format!("char({n})"),
-        DataType::Bytea => "bytea".into(),
-        DataType::Date => "date".into(),
-        DataType::Time(p) => format!("time{}", precision(p)),
-        DataType::Timestamp(p) => format!("timestamp{}", precision(p)),
-        DataType::Timestamptz(p) => format!("timestamptz{}", precision(p)),
-        DataType::Json => "json".into(),
-        DataType::Jsonb => "jsonb".into(),
-        DataType::Uuid => "uuid".into(),
+        DataType::Enum { name, .. } => quote_ident(name),
+        other => other.to_string(),
     }
+}
+
+/// A type's SQL name for a column of a table in `schema`.
+pub fn render_type_in(schema: &str, t: &DataType) -> String {
+    match t {
+        DataType::Enum { name, .. } => qualified(schema, name),
+        other => render_type(other),
+    }
+}
+
+/// `CREATE TYPE ... AS ENUM` for every native enum type the tables use, each once.
+pub fn create_enum_types(schema_name: &str, schema: &Schema) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for c in schema.tables.iter().flat_map(|t| &t.columns) {
+        if let DataType::Enum { name, labels } = &c.data_type {
+            if seen.insert(name.clone()) {
+                out.push(format!(
+                    "CREATE TYPE {} AS ENUM ({})",
+                    qualified(schema_name, name),
+                    labels
+                        .iter()
+                        .map(|l| quote_literal(l))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn render_literal(l: &Literal) -> String {
@@ -61,6 +72,7 @@ fn render_literal(l: &Literal) -> String {
             }
         }
         Literal::Text(t) => quote_literal(t),
+        Literal::Bits(b) => format!("B'{b}'"),
         Literal::Bytes(b) => format!(
             "'\\x{}'::bytea",
             b.iter().map(|b| format!("{b:02x}")).collect::<String>()
@@ -80,6 +92,7 @@ fn function_name(f: Function) -> &'static str {
         Function::Rtrim => "rtrim",
         Function::Round => "round",
         Function::Substr => "substr",
+        Function::ToTsvectorSimple => "to_tsvector",
     }
 }
 
@@ -127,6 +140,13 @@ pub fn render_expr(e: &Expr, table: &Table) -> String {
             binary_op(*op),
             render_expr(r, table)
         ),
+        Expr::Function(Function::ToTsvectorSimple, args) => format!(
+            "to_tsvector('simple'::regconfig, {})",
+            args.iter()
+                .map(|a| render_expr(a, table))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Expr::Function(f, args) => format!(
             "{}({})",
             function_name(*f),
@@ -160,6 +180,15 @@ pub fn render_expr(e: &Expr, table: &Table) -> String {
             render_expr(low, table),
             render_expr(high, table)
         ),
+        Expr::SubsetOf { expr, members } => format!(
+            "({} <@ ARRAY[{}]::text[])",
+            render_expr(expr, table),
+            members
+                .iter()
+                .map(|m| quote_literal(m))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -179,13 +208,18 @@ pub fn render_default(d: &DefaultValue, column: &Column, table: &Table) -> Strin
     }
 }
 
-fn column_sql(c: &Column, table: &Table) -> String {
+fn column_sql(schema: &str, c: &Column, table: &Table) -> String {
     let mut s = format!(
         "{} {}",
         quote_ident(&c.target_name),
-        render_type(&c.data_type)
+        render_type_in(schema, &c.data_type)
     );
-    if c.identity && c.data_type.is_integer() {
+    if let Some(barge_model::Generated { expr: Some(e), .. }) = &c.generated {
+        s.push_str(&format!(
+            " GENERATED ALWAYS AS ({}) STORED",
+            render_expr(e, table)
+        ));
+    } else if c.identity && c.data_type.is_integer() {
         s.push_str(" GENERATED BY DEFAULT AS IDENTITY");
     } else if let Some(d) = &c.default {
         s.push_str(" DEFAULT ");
@@ -203,7 +237,7 @@ pub fn create_table(schema: &str, table: &Table, unlogged: bool) -> String {
     let cols: Vec<String> = table
         .columns
         .iter()
-        .map(|c| format!("    {}", column_sql(c, table)))
+        .map(|c| format!("    {}", column_sql(schema, c, table)))
         .collect();
     format!(
         "CREATE {}TABLE {} (\n{}\n)",
@@ -256,8 +290,13 @@ pub fn create_index(schema: &str, table: &Table, index: &Index) -> String {
             ),
         })
         .collect();
+    let method = match index.method {
+        IndexMethod::Btree => "",
+        IndexMethod::Gist => " USING gist",
+        IndexMethod::Gin => " USING gin",
+    };
     let mut sql = format!(
-        "CREATE {}INDEX {} ON {} ({})",
+        "CREATE {}INDEX {} ON {}{method} ({})",
         if index.unique { "UNIQUE " } else { "" },
         quote_ident(&index.target_name),
         qualified(schema, &table.target_name),
@@ -362,11 +401,62 @@ pub fn restart_identity(schema: &str, table: &Table, column: &Column) -> String 
     )
 }
 
+/// `COMMENT ON TABLE` / `COMMENT ON COLUMN` for the comments the source carries.
+pub fn comments(schema: &str, table: &Table) -> Vec<String> {
+    let t = qualified(schema, &table.target_name);
+    let mut out = Vec::new();
+    if let Some(c) = &table.comment {
+        out.push(format!("COMMENT ON TABLE {t} IS {}", quote_literal(c)));
+    }
+    for c in &table.columns {
+        if let Some(text) = &c.comment {
+            out.push(format!(
+                "COMMENT ON COLUMN {t}.{} IS {}",
+                quote_ident(&c.target_name),
+                quote_literal(text)
+            ));
+        }
+    }
+    out
+}
+
+/// The name of the trigger (and its function) that emulates MySQL's
+/// `ON UPDATE CURRENT_TIMESTAMP` on a table.
+pub fn on_update_trigger_name(table: &Table) -> String {
+    barge_model::naming::fit_identifier(&format!("{}_on_update_now", table.target_name))
+}
+
+/// MySQL's `ON UPDATE CURRENT_TIMESTAMP`, as a `BEFORE UPDATE` trigger: when an UPDATE
+/// changes the row but leaves the column as it was, the column takes the current time (in
+/// the column's own precision, which the assignment rounds to). An UPDATE that sets the
+/// column itself keeps its value. Returns nothing for a table without such columns.
+pub fn on_update_trigger(schema: &str, table: &Table) -> Option<String> {
+    let columns: Vec<&Column> = table.columns.iter().filter(|c| c.on_update_now).collect();
+    if columns.is_empty() {
+        return None;
+    }
+    let name = on_update_trigger_name(table);
+    let function = qualified(schema, &name);
+    let mut body = String::new();
+    for c in columns {
+        let col = quote_ident(&c.target_name);
+        let now = render_default(&barge_model::DefaultValue::CurrentTimestamp, c, table);
+        body.push_str(&format!(
+            "    IF NEW.{col} IS NOT DISTINCT FROM OLD.{col} THEN\n        NEW.{col} := {now};\n    END IF;\n"
+        ));
+    }
+    Some(format!(
+        "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $barge$\nBEGIN\n    IF NEW IS NOT DISTINCT FROM OLD THEN\n        RETURN NEW;\n    END IF;\n{body}    RETURN NEW;\nEND\n$barge$;\nCREATE TRIGGER {} BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {function}()",
+        quote_ident(&name),
+        qualified(schema, &table.target_name),
+    ))
+}
+
 pub use barge_model::naming::{primary_key_name, unique_key_name};
 
 /// The whole DDL for a schema, for `plan` output and snapshot tests.
 pub fn schema_script(schema_name: &str, schema: &Schema, unlogged: bool) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = create_enum_types(schema_name, schema);
     for t in &schema.tables {
         out.push(create_table(schema_name, t, unlogged));
     }
@@ -390,6 +480,8 @@ pub fn schema_script(schema_name: &str, schema: &Schema, unlogged: bool) -> Vec<
         for (i, c) in t.checks.iter().enumerate() {
             out.push(add_check(schema_name, t, i, c));
         }
+        out.extend(comments(schema_name, t));
+        out.extend(on_update_trigger(schema_name, t));
     }
     out
 }
@@ -441,6 +533,7 @@ mod tests {
                 Box::new(Expr::Column("Price".into())),
                 Box::new(Expr::Literal(Literal::Integer("-1".into()))),
             )),
+            method: IndexMethod::Btree,
         });
         t
     }

@@ -130,6 +130,62 @@ impl CopyBuffer {
         self.bytes(v);
     }
 
+    /// A `bit(n)` / `bit varying(n)` value: its length in bits, then the bits packed
+    /// big-endian into whole bytes (the last byte padded with zero bits on the right).
+    pub fn bits(&mut self, bit_len: u32, packed: &[u8]) {
+        self.buf.put_i32(4 + packed.len() as i32);
+        self.buf.put_i32(bit_len as i32);
+        self.buf.put_slice(packed);
+    }
+
+    /// An `interval` of microseconds, days and months (PostgreSQL keeps the three apart).
+    pub fn interval(&mut self, micros: i64, days: i32, months: i32) {
+        self.buf.put_i32(16);
+        self.buf.put_i64(micros);
+        self.buf.put_i32(days);
+        self.buf.put_i32(months);
+    }
+
+    /// An `inet` host address: 4 bytes for IPv4, 16 for IPv6 (full-length mask).
+    pub fn inet(&mut self, addr: &[u8]) {
+        let (family, bits) = if addr.len() == 4 {
+            (2u8, 32u8)
+        } else {
+            (3u8, 128u8)
+        };
+        self.buf.put_i32(4 + addr.len() as i32);
+        self.buf.put_u8(family);
+        self.buf.put_u8(bits);
+        self.buf.put_u8(0); // not cidr
+        self.buf.put_u8(addr.len() as u8);
+        self.buf.put_slice(addr);
+    }
+
+    /// A one-dimensional `text[]` (lower bound 1) of UTF-8 elements, none NULL.
+    pub fn text_array<'a>(&mut self, items: impl ExactSizeIterator<Item = &'a [u8]> + Clone) {
+        const TEXT_OID: i32 = 25;
+        let count = items.len();
+        if count == 0 {
+            // An empty array has no dimensions.
+            self.buf.put_i32(12);
+            self.buf.put_i32(0);
+            self.buf.put_i32(0);
+            self.buf.put_i32(TEXT_OID);
+            return;
+        }
+        let body: usize = items.clone().map(|i| 4 + i.len()).sum();
+        self.buf.put_i32((20 + body) as i32);
+        self.buf.put_i32(1); // dimensions
+        self.buf.put_i32(0); // no NULL elements
+        self.buf.put_i32(TEXT_OID);
+        self.buf.put_i32(count as i32);
+        self.buf.put_i32(1); // lower bound
+        for i in items {
+            self.buf.put_i32(i.len() as i32);
+            self.buf.put_slice(i);
+        }
+    }
+
     /// A numeric from decimal text such as `-12.50`, `1e-3`, `NaN`.
     pub fn numeric(&mut self, text: &str) -> Result<(), NumericError> {
         let n = numeric::parse(text)?;

@@ -11,7 +11,7 @@
 
 use crate::chunk::{base_type, chunk_key, collations};
 use crate::{quote_ident, MysqlError, MysqlSource};
-use barge_config::ZeroDateMode;
+use barge_config::{NulByteMode, ZeroDateMode};
 use barge_model::{DataType, Expr, InvalidValuePolicy, KeyRange, Literal, Reject, Table};
 use barge_pgcopy::{temporal, CopyBuffer};
 use bytes::Bytes;
@@ -47,6 +47,23 @@ pub(crate) enum ColumnEncoder {
     UuidBinary {
         swap: bool,
     },
+    /// BIT(n) as `bit(n)` / `bit varying(n)`: the server's right-aligned bytes, re-packed.
+    Bits {
+        width: u32,
+    },
+    /// TIME as `interval`: any MySQL TIME (`-838:59:59` .. `838:59:59`) fits.
+    Interval,
+    /// MariaDB INET4/INET6 display text to `inet`.
+    Inet,
+    /// SET's comma-separated members to `text[]`.
+    TextArray,
+    /// ENUM to a native enum: only declared labels pass (MySQL's `''` for invalid is refused).
+    Enum {
+        labels: Vec<String>,
+    },
+    /// A spatial value in MySQL's storage form (4-byte little-endian SRID, then WKB) to EWKB:
+    /// standard WKB when the SRID is 0, EWKB carrying the SRID otherwise. PostGIS reads both.
+    Ewkb,
 }
 
 impl ColumnEncoder {
@@ -67,6 +84,7 @@ impl ColumnEncoder {
                     ColumnEncoder::Text
                 }
             }
+            DataType::Bytea if is_spatial(&base) => ColumnEncoder::Ewkb,
             DataType::Bytea => ColumnEncoder::Bytea,
             DataType::Date => ColumnEncoder::Date,
             DataType::Timestamp(_) => ColumnEncoder::Timestamp { tz: false },
@@ -76,6 +94,14 @@ impl ColumnEncoder {
             DataType::Jsonb => ColumnEncoder::Jsonb,
             DataType::Uuid if base == "binary" => ColumnEncoder::UuidBinary { swap: swap_uuid },
             DataType::Uuid => ColumnEncoder::UuidText,
+            DataType::Geometry { .. } => ColumnEncoder::Ewkb,
+            DataType::Bit(width) | DataType::Varbit(width) => ColumnEncoder::Bits { width: *width },
+            DataType::Interval => ColumnEncoder::Interval,
+            DataType::Inet => ColumnEncoder::Inet,
+            DataType::TextArray => ColumnEncoder::TextArray,
+            DataType::Enum { labels, .. } => ColumnEncoder::Enum {
+                labels: labels.clone(),
+            },
         }
     }
 
@@ -85,7 +111,6 @@ impl ColumnEncoder {
         let base = base_type(&column.source_type);
         match self {
             ColumnEncoder::Float4 if base == "float" => format!("({q} + 0e0)"),
-            ColumnEncoder::Bytea if is_spatial(&base) => format!("ST_AsBinary({q})"),
             ColumnEncoder::Text if is_spatial(&base) => format!("ST_AsText({q})"),
             _ => q,
         }
@@ -128,6 +153,9 @@ fn enum_check_lacks_empty(table: &Table, column: &str) -> bool {
 pub(crate) enum Refusal {
     Invalid(String),
     ZeroDate,
+    /// Text holding NUL bytes (or jsonb holding `\u0000`): what happens follows
+    /// `nul_byte_mode`.
+    Nul,
 }
 
 type Encoded = Result<(), Refusal>;
@@ -180,9 +208,70 @@ fn utf8(b: &[u8]) -> Result<&str, Refusal> {
 fn text_ok(b: &[u8]) -> Encoded {
     utf8(b)?;
     if b.contains(&0) {
-        return invalid("contains a NUL byte, which PostgreSQL text cannot hold");
+        return Err(Refusal::Nul);
     }
     Ok(())
+}
+
+/// What `nul_byte_mode` does to a value that holds NUL bytes (or `\u0000` escapes, in JSON
+/// for jsonb), when it does not stop the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NulFix {
+    Strip,
+    Replace,
+}
+
+/// `v` with its NUL bytes removed or replaced by U+FFFD.
+pub(crate) fn fix_nul_text(v: &[u8], fix: NulFix) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() + 8);
+    for &b in v {
+        match (b, fix) {
+            (0, NulFix::Strip) => {}
+            (0, NulFix::Replace) => out.extend_from_slice("\u{FFFD}".as_bytes()),
+            (b, _) => out.push(b),
+        }
+    }
+    out
+}
+
+/// JSON text with each `\u0000` escape removed or turned into `\ufffd`; other escapes
+/// (`\\u0000` is a backslash and `u0000`) are left alone.
+pub(crate) fn fix_nul_json(v: &[u8], fix: NulFix) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\\' {
+            if v[i + 1..].starts_with(b"u0000") {
+                if fix == NulFix::Replace {
+                    out.extend_from_slice(b"\\ufffd");
+                }
+                i += 6;
+                continue;
+            }
+            out.extend_from_slice(&v[i..(i + 2).min(v.len())]);
+            i += 2;
+            continue;
+        }
+        out.push(v[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Does JSON text hold a `\u0000` escape (which jsonb cannot store)?
+fn json_has_nul(v: &[u8]) -> bool {
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\\' {
+            if v[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 fn parse_uuid_text(b: &[u8]) -> Option<[u8; 16]> {
@@ -283,8 +372,8 @@ pub(crate) fn encode(buf: &mut CopyBuffer, enc: &ColumnEncoder, v: &[u8]) -> Enc
                 return invalid("is not valid JSON");
             }
             if matches!(enc, E::Jsonb) {
-                if v.windows(6).any(|w| w == b"\\u0000") {
-                    return invalid("contains \\u0000, which jsonb cannot hold");
+                if json_has_nul(v) {
+                    return Err(Refusal::Nul);
                 }
                 buf.jsonb(v)
             } else {
@@ -312,8 +401,137 @@ pub(crate) fn encode(buf: &mut CopyBuffer, enc: &ColumnEncoder, v: &[u8]) -> Enc
             };
             buf.uuid(&u)
         }
+        E::Bits { width } => {
+            let packed = pack_bits(v, *width).ok_or_else(|| {
+                Refusal::Invalid(format!("has more than the column's {width} bits"))
+            })?;
+            buf.bits(*width, &packed)
+        }
+        E::Interval => {
+            let micros = parse_time_span(v).ok_or_else(|| {
+                Refusal::Invalid("is not a MySQL TIME value ([-]H:MM:SS[.ffffff])".into())
+            })?;
+            buf.interval(micros, 0, 0)
+        }
+        E::Inet => match utf8(v)?.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(a)) => buf.inet(&a.octets()),
+            Ok(std::net::IpAddr::V6(a)) => buf.inet(&a.octets()),
+            Err(_) => return invalid("is not an IPv4 or IPv6 address"),
+        },
+        E::TextArray => {
+            text_ok(v)?;
+            if v.is_empty() {
+                buf.text_array(std::iter::empty::<&[u8]>());
+            } else {
+                let members: Vec<&[u8]> = v.split(|b| *b == b',').collect();
+                buf.text_array(members.into_iter());
+            }
+        }
+        E::Enum { labels } => {
+            text_ok(v)?;
+            if !labels.iter().any(|l| l.as_bytes() == v) {
+                return invalid(if v.is_empty() {
+                    "is the empty string MySQL stores for an invalid ENUM value, which is not a label of the enum type"
+                } else {
+                    "is not a label of the enum type"
+                });
+            }
+            buf.bytes(v)
+        }
+        E::Ewkb => {
+            let ewkb = mysql_geometry_to_ewkb(v)
+                .ok_or_else(|| Refusal::Invalid("is not a MySQL geometry value".into()))?;
+            buf.bytes(&ewkb)
+        }
     }
     Ok(())
+}
+
+/// The server sends BIT(n) right-aligned in `ceil(n / 8)` big-endian bytes; PostgreSQL wants
+/// the n bits left-aligned. `None` when a bit above the width is set.
+fn pack_bits(v: &[u8], width: u32) -> Option<Vec<u8>> {
+    let total = v.len() as u32 * 8;
+    let bit = |i: u32| -> bool {
+        // Bit i of the value counted from the most significant end of the bytes.
+        let byte = v[(i / 8) as usize];
+        byte & (0x80 >> (i % 8)) != 0
+    };
+    let skip = total.saturating_sub(width);
+    if (0..skip).any(bit) {
+        return None;
+    }
+    let mut out = vec![0u8; width.div_ceil(8) as usize];
+    // A value shorter than the width (never sent, but harmless) is zero-extended on the left.
+    let pad = width.saturating_sub(total);
+    for i in 0..width.min(total) {
+        if bit(skip + i) {
+            let j = pad + i;
+            out[(j / 8) as usize] |= 0x80 >> (j % 8);
+        }
+    }
+    Some(out)
+}
+
+/// A MySQL TIME as a signed span in microseconds: `[-]H+:MM:SS[.ffffff]`.
+fn parse_time_span(v: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(v).ok()?;
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text),
+    };
+    let mut parts = rest.splitn(3, ':');
+    let hours: i64 = parts.next()?.parse().ok()?;
+    let minutes: i64 = parts.next()?.parse().ok()?;
+    let seconds = parts.next()?;
+    let (whole, frac) = seconds.split_once('.').unwrap_or((seconds, ""));
+    let whole: i64 = whole.parse().ok()?;
+    if minutes > 59 || whole > 59 || frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let micros: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().ok()?
+    };
+    let total = ((hours * 60 + minutes) * 60 + whole) * 1_000_000 + micros;
+    Some(if negative { -total } else { total })
+}
+
+/// MySQL stores a geometry as a little-endian SRID followed by WKB. PostGIS (and any WKB
+/// reader) takes EWKB: the WKB type word with the SRID flag set, then the SRID, then the
+/// rest. A zero SRID gives plain WKB.
+fn mysql_geometry_to_ewkb(v: &[u8]) -> Option<Vec<u8>> {
+    const SRID_FLAG: u32 = 0x2000_0000;
+    if v.len() < 9 {
+        return None;
+    }
+    let srid = u32::from_le_bytes(v[0..4].try_into().ok()?);
+    let wkb = &v[4..];
+    if srid == 0 {
+        return Some(wkb.to_vec());
+    }
+    let little = match wkb[0] {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let word: [u8; 4] = wkb[1..5].try_into().ok()?;
+    let kind = if little {
+        u32::from_le_bytes(word)
+    } else {
+        u32::from_be_bytes(word)
+    } | SRID_FLAG;
+    let mut out = Vec::with_capacity(wkb.len() + 4);
+    out.push(wkb[0]);
+    if little {
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&srid.to_le_bytes());
+    } else {
+        out.extend_from_slice(&kind.to_be_bytes());
+        out.extend_from_slice(&srid.to_be_bytes());
+    }
+    out.extend_from_slice(&wkb[5..]);
+    Some(out)
 }
 
 /// Show a value in an error or reject report: text as is (shortened), other bytes as hex.
@@ -347,13 +565,18 @@ fn cell(row: &mysql_async::Row, i: usize) -> Option<&[u8]> {
 }
 
 /// Where a row is: `key (a, b) = (1, x)`, or its position in the chunk without a key.
-fn location(table: &Table, row: &mysql_async::Row, position: u64) -> String {
+fn location(
+    table: &Table,
+    columns: &[&barge_model::Column],
+    row: &mysql_async::Row,
+    position: u64,
+) -> String {
     let Some(pk) = &table.primary_key else {
         return format!("row {position} of the chunk, table has no primary key");
     };
     let mut values = Vec::new();
     for name in &pk.columns {
-        match table.columns.iter().position(|c| &c.name == name) {
+        match columns.iter().position(|c| &c.name == name) {
             Some(i) => values.push(render(cell(row, i))),
             None => return format!("row {position} of the chunk"),
         }
@@ -372,20 +595,32 @@ pub(crate) async fn copy_chunk(
     on_rows: &(dyn Fn(u64) + Send + Sync),
     rejects: &mut Vec<Reject>,
 ) -> Result<u64, MysqlError> {
-    let (zero_mode, swap_uuid) = {
+    let (zero_mode, swap_uuid, nul_mode, json_nul) = {
         let state = source.lock_state();
-        (state.zero_date_mode, state.binary16_swap)
+        (
+            state.zero_date_mode,
+            state.binary16_swap,
+            state.nul_byte_mode,
+            state.sanitize_json_nul,
+        )
+    };
+    let nul_fix = match nul_mode.unwrap_or(NulByteMode::Error) {
+        NulByteMode::Error => None,
+        NulByteMode::Strip => Some(NulFix::Strip),
+        NulByteMode::Replace => Some(NulFix::Replace),
     };
     // Before any introspection there is no zero_date_mode: refuse zero dates.
     let zero_mode = zero_mode.unwrap_or(ZeroDateMode::Error);
-    let encoders: Vec<ColumnEncoder> = table
-        .columns
+    // Generated columns PostgreSQL computes itself are neither read nor sent.
+    let columns: Vec<&barge_model::Column> =
+        table.columns.iter().filter(|c| c.is_copied()).collect();
+    let encoders: Vec<ColumnEncoder> = columns
         .iter()
         .map(|c| ColumnEncoder::for_column(table, c, swap_uuid))
         .collect();
     let select: Vec<String> = encoders
         .iter()
-        .zip(&table.columns)
+        .zip(&columns)
         .map(|(e, c)| e.select_expr(c))
         .collect();
     let mut sql = format!(
@@ -418,6 +653,7 @@ pub(crate) async fn copy_chunk(
     let mut total: u64 = 0;
     let mut pending: u64 = 0;
     let mut zero_counts: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut nul_counts: BTreeMap<usize, u64> = BTreeMap::new();
     while let Some(row) = result.next().await.map_err(read_err)? {
         buf.begin_row(nfields);
         for (i, enc) in encoders.iter().enumerate() {
@@ -426,12 +662,42 @@ pub(crate) async fn copy_chunk(
                 continue;
             };
             let mark = buf.mark();
-            let Err(refusal) = encode(&mut buf, enc, v) else {
+            let mut outcome = encode(&mut buf, enc, v);
+            if outcome == Err(Refusal::Nul) {
+                buf.truncate(mark);
+                let json = matches!(enc, ColumnEncoder::Jsonb);
+                if let Some(fix) = nul_fix.filter(|_| !json || json_nul) {
+                    let fixed = if json {
+                        fix_nul_json(v, fix)
+                    } else {
+                        fix_nul_text(v, fix)
+                    };
+                    outcome = encode(&mut buf, enc, &fixed);
+                    if outcome.is_ok() {
+                        *nul_counts.entry(i).or_default() += 1;
+                    }
+                }
+            }
+            let Err(refusal) = outcome else {
                 continue;
             };
             buf.truncate(mark);
-            let column = &table.columns[i];
+            let column = columns[i];
+            // Under nul_byte_mode = "error", a NUL byte is an invalid value like any other:
+            // it stops the run, or is loaded as NULL and reported under on_invalid_value.
+            let refusal = match refusal {
+                Refusal::Nul => Refusal::Invalid(format!(
+                    "{} (set `nul_byte_mode = \"strip\"` or `\"replace\"` to remove or replace it, counted in the summary)",
+                    if matches!(enc, ColumnEncoder::Jsonb) {
+                        "contains \\u0000, which jsonb cannot hold"
+                    } else {
+                        "contains a NUL byte, which PostgreSQL text cannot hold"
+                    }
+                )),
+                other => other,
+            };
             match refusal {
+                Refusal::Nul => unreachable!("turned into Invalid above"),
                 Refusal::ZeroDate => {
                     let hint = match zero_mode {
                         ZeroDateMode::Error => {
@@ -449,13 +715,13 @@ pub(crate) async fn copy_chunk(
                     return Err(MysqlError::ZeroDate {
                         table: table.name.clone(),
                         column: column.name.clone(),
-                        row: location(table, &row, total + 1),
+                        row: location(table, &columns, &row, total + 1),
                         value: render(Some(v)),
                         hint: hint.into(),
                     });
                 }
                 Refusal::Invalid(reason) => {
-                    let row_at = location(table, &row, total + 1);
+                    let row_at = location(table, &columns, &row, total + 1);
                     if policy == InvalidValuePolicy::Null && column.nullable {
                         buf.null();
                         rejects.push(Reject {
@@ -499,12 +765,21 @@ pub(crate) async fn copy_chunk(
         return Err(MysqlError::Cancelled(table.name.clone()));
     }
     on_rows(pending);
+    if !nul_counts.is_empty() {
+        let mut state = source.lock_state();
+        for (i, n) in nul_counts {
+            *state
+                .nul_values
+                .entry((table.name.clone(), columns[i].name.clone()))
+                .or_default() += n;
+        }
+    }
     if !zero_counts.is_empty() {
         let mut state = source.lock_state();
         for (i, n) in zero_counts {
             *state
                 .zero_dates
-                .entry((table.name.clone(), table.columns[i].name.clone()))
+                .entry((table.name.clone(), columns[i].name.clone()))
                 .or_default() += n;
         }
     }

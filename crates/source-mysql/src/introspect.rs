@@ -4,11 +4,11 @@
 
 use crate::defaults::{translate_default, zero_default_words, DefaultContext, DefaultTranslation};
 use crate::types::{enum_values, map_column_type, ColumnTypeInfo};
-use crate::{Flavor, MysqlError, MysqlSource};
-use barge_config::{EnumMode, TypeMapping, ZeroDateMode};
+use crate::{Flavor, IntrospectOptions, MysqlError, MysqlSource};
+use barge_config::{EnumMode, SetMode, ZeroDateMode};
 use barge_model::{
-    Check, Chunking, Column, Expr, Finding, FindingKind, FkAction, ForeignKey, Generated, Index,
-    IndexPart, Key, Literal, Schema, Severity, SourceObject, Table,
+    Check, Chunking, Column, DataType, Expr, Finding, FindingKind, FkAction, ForeignKey, Generated,
+    Index, IndexMethod, IndexPart, Key, Literal, Schema, Severity, SourceObject, Table, UnaryOp,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value};
@@ -79,8 +79,7 @@ fn fk_action(rule: &str) -> FkAction {
 pub(crate) async fn read_schema(
     conn: &mut Conn,
     source: &MysqlSource,
-    options: &TypeMapping,
-    preserve_defaults: bool,
+    opts: &IntrospectOptions,
 ) -> Result<ReadSchema, MysqlError> {
     let db = source.database();
     let flavor = source.flavor();
@@ -181,14 +180,21 @@ pub(crate) async fn read_schema(
         }
     }
 
-    // Columns.
+    // Columns. MySQL 8 records a spatial column's declared SRID; MariaDB does not.
+    let srs_id = match flavor {
+        Flavor::Mysql if !source.server_version().starts_with("5.") => "SRS_ID",
+        _ => "NULL",
+    };
     let column_rows = rows(
         conn,
-        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, \
-                CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, \
-                CHARACTER_SET_NAME, COLLATION_NAME, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION \
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
-         ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        &format!(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE, \
+                    CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, \
+                    CHARACTER_SET_NAME, COLLATION_NAME, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION, \
+                    {srs_id} \
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+             ORDER BY TABLE_NAME, ORDINAL_POSITION"
+        ),
         db,
     )
     .await?;
@@ -209,6 +215,7 @@ pub(crate) async fn read_schema(
                 numeric_scale: number(r, 8),
                 datetime_precision: number(r, 9),
                 json_check,
+                srid: number(r, 15).map(|n| n as u32),
             },
             charset: text(r, 10),
             collation: text(r, 11),
@@ -276,7 +283,7 @@ pub(crate) async fn read_schema(
                     .or_default()
                     .insert(c.name.clone(), (cs.clone(), coll.clone()));
             }
-            let column = build_column(&c, table, options, preserve_defaults, flavor, findings);
+            let column = build_column(&c, table, opts, flavor, findings);
             table.columns.push(column);
         }
         let idx = indexes.remove(name).unwrap_or_default();
@@ -347,17 +354,31 @@ pub(crate) async fn read_schema(
     }
 
     for (table, name, clause) in other_checks {
-        if !tables.contains_key(&table) {
+        let Some(t) = tables.get_mut(&table) else {
             continue;
+        };
+        let translated = crate::expr::parse(&clause).and_then(|e| {
+            match e.columns().into_iter().find(|c| t.column(c).is_none()) {
+                Some(c) => Err(format!(
+                    "it names `{c}`, which is not a column of the table"
+                )),
+                None => Ok(e),
+            }
+        });
+        match translated {
+            Ok(expr) => t.checks.push(Check {
+                name: Some(name),
+                expr,
+            }),
+            Err(why) => findings.push(
+                Finding::warning(
+                    FindingKind::CheckSkipped,
+                    format!("CHECK constraint `{name}` (`{clause}`) is not migrated: {why} has no faithful PostgreSQL translation"),
+                )
+                .on_table(&table)
+                .with_hint("recreate it with ALTER TABLE ... ADD CHECK in an after_all hook"),
+            ),
         }
-        findings.push(
-            Finding::warning(
-                FindingKind::CheckSkipped,
-                format!("CHECK constraint `{name}` (`{clause}`) is not migrated yet"),
-            )
-            .on_table(&table)
-            .with_hint("recreate it with ALTER TABLE ... ADD CHECK in an after_all hook"),
-        );
     }
 
     schema.tables = tables.into_values().collect();
@@ -371,13 +392,13 @@ pub(crate) async fn read_schema(
 fn build_column(
     c: &ColumnRow,
     table: &mut Table,
-    options: &TypeMapping,
-    preserve_defaults: bool,
+    opts: &IntrospectOptions,
     flavor: Flavor,
     findings: &mut Vec<Finding>,
 ) -> Column {
+    let options = &opts.type_mapping;
     let tname = table.name.clone();
-    let mapped = map_column_type(&c.info, options, &tname, &c.name);
+    let mapped = map_column_type(&c.info, options, opts.postgis, &tname, &c.name);
     findings.extend(mapped.findings);
     let mut column = Column::new(&c.name, &c.info.column_type, mapped.data_type);
     column.nullable = c.nullable;
@@ -405,38 +426,103 @@ fn build_column(
     }
     if extra.contains("generated") && !c.generation.is_empty() {
         let stored = extra.contains("stored") || extra.contains("persistent");
+        let translated = crate::expr::parse(&c.generation)
+            .and_then(|e| generated_expr_fits(&e, table, &column.data_type).map(|()| e));
+        match &translated {
+            Ok(_) => findings.push(
+                Finding::info(
+                    FindingKind::GeneratedColumn,
+                    format!(
+                        "generated column (`{}`) becomes GENERATED ALWAYS AS (...) STORED; PostgreSQL computes its values",
+                        c.generation
+                    ),
+                )
+                .on_table(&tname)
+                .on_column(&c.name),
+            ),
+            Err(why) => findings.push(
+                Finding::warning(
+                    FindingKind::GeneratedColumn,
+                    format!(
+                        "generated column (`{}`) is copied as a plain column holding its current values: {why} has no faithful PostgreSQL translation",
+                        c.generation
+                    ),
+                )
+                .on_table(&tname)
+                .on_column(&c.name)
+                .with_hint("recreate it in PostgreSQL (GENERATED ALWAYS AS (...) STORED) in an after_all hook if you need it"),
+            ),
+        }
         column.generated = Some(Generated {
-            expr: None,
+            expr: translated.ok(),
             source_sql: c.generation.clone(),
             stored,
         });
-        findings.push(
-            Finding::warning(
-                FindingKind::GeneratedColumn,
-                format!(
-                    "generated column (`{}`) is copied as a plain column holding its current values; its expression is not recreated yet",
-                    c.generation
-                ),
-            )
-            .on_table(&tname)
-            .on_column(&c.name)
-            .with_hint("recreate it in PostgreSQL (GENERATED ALWAYS AS (...) STORED) in an after_all hook if you need it"),
-        );
     }
     if extra.contains("on update") {
-        findings.push(
-            Finding::warning(
-                FindingKind::DefaultSkipped,
-                format!("`{}` is not replicated yet", c.extra.trim()),
+        if opts.on_update_triggers
+            && matches!(
+                column.data_type,
+                DataType::Timestamp(_) | DataType::Timestamptz(_)
             )
-            .on_table(&tname)
-            .on_column(&c.name)
-            .with_hint("add a BEFORE UPDATE trigger in PostgreSQL in an after_all hook"),
-        );
+        {
+            column.on_update_now = true;
+            findings.push(
+                Finding::info(
+                    FindingKind::DefaultTranslated,
+                    format!(
+                        "`{}` is emulated by a BEFORE UPDATE trigger (replicate_on_update_current_timestamp)",
+                        c.extra.trim()
+                    ),
+                )
+                .on_table(&tname)
+                .on_column(&c.name),
+            );
+        } else {
+            findings.push(
+                Finding::warning(
+                    FindingKind::DefaultSkipped,
+                    format!("`{}` is not replicated", c.extra.trim()),
+                )
+                .on_table(&tname)
+                .on_column(&c.name)
+                .with_hint("set `replicate_on_update_current_timestamp = true` to emulate it with a trigger"),
+            );
+        }
     }
 
-    // Enums: a CHECK on the member list under enum_mode = "check" (and "native" until it exists).
-    if dt == "enum" && options.enum_mode != EnumMode::Text {
+    // UNSIGNED: a CHECK keeps negative values out, as the source did.
+    if opts.unsigned_checks
+        && c.info.unsigned()
+        && (column.data_type.is_integer()
+            || matches!(
+                column.data_type,
+                DataType::Numeric { .. } | DataType::Float4 | DataType::Float8
+            ))
+    {
+        table.checks.push(Check {
+            name: Some(format!("{}_unsigned", c.name)),
+            expr: Expr::Binary(
+                barge_model::BinaryOp::GtEq,
+                Box::new(Expr::Column(c.name.clone())),
+                Box::new(Expr::Literal(Literal::Integer("0".into()))),
+            ),
+        });
+    }
+
+    // SET members as text[]: a CHECK keeps them to the declared members.
+    if dt == "set" && options.set_mode == SetMode::TextArrayCheck {
+        table.checks.push(Check {
+            name: None,
+            expr: Expr::SubsetOf {
+                expr: Box::new(Expr::Column(c.name.clone())),
+                members: enum_values(&c.info.column_type),
+            },
+        });
+    }
+
+    // Enums: a CHECK on the member list under enum_mode = "check".
+    if dt == "enum" && options.enum_mode == EnumMode::Check {
         let values = enum_values(&c.info.column_type);
         table.checks.push(Check {
             name: None,
@@ -451,7 +537,7 @@ fn build_column(
         });
     }
 
-    if preserve_defaults && column.generated.is_none() {
+    if opts.preserve_defaults && column.generated.is_none() {
         let cx = DefaultContext {
             flavor,
             source_data_type: dt,
@@ -578,26 +664,106 @@ fn apply_indexes(
         }
         match index_type.as_str() {
             "FULLTEXT" => {
-                skip("FULLTEXT indexes are not translated yet".into(), findings);
+                let columns: Vec<String> = parts.iter().filter_map(|p| p.column.clone()).collect();
+                findings.push(
+                    Finding::info(
+                        FindingKind::IndexTranslated,
+                        format!(
+                            "FULLTEXT index `{name}` becomes a GIN index on to_tsvector('simple', ...) of ({}); queries use it through that same expression with @@",
+                            columns.join(", ")
+                        ),
+                    )
+                    .on_table(&tname),
+                );
+                table.indexes.push(fulltext_index(name, columns));
                 continue;
             }
             "SPATIAL" => {
-                skip("SPATIAL indexes are not translated yet".into(), findings);
+                let column = parts.first().and_then(|p| p.column.clone());
+                let geometry = column
+                    .as_deref()
+                    .and_then(|c| table.column(c))
+                    .is_some_and(|c| matches!(c.data_type, DataType::Geometry { .. }));
+                match column {
+                    Some(column) if geometry => table.indexes.push(Index {
+                        target_name: name.clone(),
+                        name,
+                        unique: false,
+                        parts: vec![IndexPart::Column {
+                            name: column,
+                            descending: false,
+                        }],
+                        predicate: None,
+                        method: IndexMethod::Gist,
+                    }),
+                    _ => skip(
+                        "a SPATIAL index needs PostGIS geometry columns ([postgis] enabled = true)"
+                            .into(),
+                        findings,
+                    ),
+                }
                 continue;
             }
             _ => {}
         }
-        if let Some(p) = parts
-            .iter()
-            .find(|p| p.column.is_none() || p.expression.is_some())
-        {
-            skip(
-                format!(
-                    "functional key part `{}` is not translated yet",
-                    p.expression.as_deref().unwrap_or("?")
-                ),
-                findings,
+        // Functional key parts (MySQL 8): translated, or the whole index is skipped.
+        let mut functional: HashMap<usize, Expr> = HashMap::new();
+        let mut refused = None;
+        for (i, p) in parts.iter().enumerate() {
+            if p.column.is_some() && p.expression.is_none() {
+                continue;
+            }
+            let sql = p.expression.clone().unwrap_or_default();
+            match crate::expr::parse(&sql) {
+                Ok(e) if e.columns().iter().all(|c| table.column(c).is_some()) => {
+                    functional.insert(i, e);
+                }
+                Ok(_) => {
+                    refused = Some(format!(
+                        "functional key part `{sql}` names an unknown column"
+                    ))
+                }
+                Err(why) => {
+                    refused = Some(format!(
+                        "functional key part `{sql}`: {why} has no faithful PostgreSQL translation"
+                    ))
+                }
+            }
+        }
+        if let Some(why) = refused {
+            skip(why, findings);
+            continue;
+        }
+        if !functional.is_empty() {
+            findings.push(
+                Finding::info(
+                    FindingKind::IndexTranslated,
+                    format!("functional index `{name}` becomes an expression index"),
+                )
+                .on_table(&tname),
             );
+            let index_parts = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| match functional.remove(&i) {
+                    Some(expr) => IndexPart::Expr {
+                        expr,
+                        descending: p.descending,
+                    },
+                    None => IndexPart::Column {
+                        name: p.column.clone().unwrap_or_default(),
+                        descending: p.descending,
+                    },
+                })
+                .collect();
+            table.indexes.push(Index {
+                target_name: name.clone(),
+                name,
+                unique,
+                parts: index_parts,
+                predicate: None,
+                method: IndexMethod::Btree,
+            });
             continue;
         }
         let columns: Vec<String> = parts.iter().filter_map(|p| p.column.clone()).collect();
@@ -653,7 +819,128 @@ fn apply_indexes(
             unique,
             parts: index_parts,
             predicate: None,
+            method: IndexMethod::Btree,
         });
+    }
+}
+
+/// Can PostgreSQL compute a generated column from this expression with the same result?
+/// Only columns that come before (PostgreSQL cannot read other generated columns), text
+/// concatenation of text, and `+ - *` over numbers are accepted, so the CREATE TABLE cannot
+/// fail over a type mismatch and the values equal the stored ones.
+fn generated_expr_fits(e: &Expr, table: &Table, target: &DataType) -> Result<(), String> {
+    fn kind(e: &Expr, table: &Table) -> Result<char, String> {
+        use barge_model::expr::Function as F;
+        match e {
+            Expr::Column(c) => {
+                let col = table
+                    .column(c)
+                    .ok_or_else(|| format!("the column `{c}` (not before this one)"))?;
+                if col.generated.is_some() {
+                    return Err(format!("a reference to the generated column `{c}`"));
+                }
+                if col.data_type.is_textual() {
+                    Ok('t')
+                } else if col.data_type.is_integer()
+                    || matches!(col.data_type, DataType::Numeric { .. })
+                {
+                    Ok('n')
+                } else {
+                    Err(format!("the `{}` column `{c}`", col.data_type))
+                }
+            }
+            Expr::Literal(Literal::Text(_)) => Ok('t'),
+            Expr::Literal(Literal::Integer(_) | Literal::Decimal(_)) => Ok('n'),
+            Expr::Binary(barge_model::BinaryOp::Concat, l, r) => {
+                if kind(l, table)? == 't' && kind(r, table)? == 't' {
+                    Ok('t')
+                } else {
+                    Err("concat() of values that are not all text".into())
+                }
+            }
+            Expr::Binary(
+                barge_model::BinaryOp::Add
+                | barge_model::BinaryOp::Sub
+                | barge_model::BinaryOp::Mul,
+                l,
+                r,
+            ) => {
+                if kind(l, table)? == 'n' && kind(r, table)? == 'n' {
+                    Ok('n')
+                } else {
+                    Err("arithmetic on values that are not all exact numbers".into())
+                }
+            }
+            Expr::Unary(UnaryOp::Neg, x) if kind(x, table)? == 'n' => Ok('n'),
+            Expr::Function(F::Lower | F::Upper | F::Trim | F::Ltrim | F::Rtrim, a)
+                if a.len() == 1 && kind(&a[0], table)? == 't' =>
+            {
+                Ok('t')
+            }
+            Expr::Function(F::Coalesce, a) => {
+                let kinds = a
+                    .iter()
+                    .map(|x| kind(x, table))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match kinds.first() {
+                    Some(k) if kinds.iter().all(|x| x == k) => Ok(*k),
+                    _ => Err("coalesce() of mixed types".into()),
+                }
+            }
+            other => Err(format!("`{other:?}`")),
+        }
+    }
+    let want = if target.is_textual() {
+        't'
+    } else if target.is_integer() || matches!(target, DataType::Numeric { .. }) {
+        'n'
+    } else {
+        return Err(format!("a generated `{target}` column"));
+    };
+    if kind(e, table)? != want {
+        return Err("an expression of another type than its column".into());
+    }
+    Ok(())
+}
+
+/// A FULLTEXT index as GIN over `to_tsvector('simple', coalesce(a, '') || ' ' || ...)`.
+fn fulltext_index(name: String, columns: Vec<String>) -> Index {
+    let text = |c: String| {
+        Expr::Function(
+            barge_model::expr::Function::Coalesce,
+            vec![Expr::Column(c), Expr::Literal(Literal::Text(String::new()))],
+        )
+    };
+    let mut columns = columns.into_iter();
+    let first = columns
+        .next()
+        .map(text)
+        .unwrap_or(Expr::Literal(Literal::Text(String::new())));
+    let document = columns.fold(first, |acc, c| {
+        let spaced = Expr::Binary(
+            barge_model::BinaryOp::Concat,
+            Box::new(acc),
+            Box::new(Expr::Literal(Literal::Text(" ".into()))),
+        );
+        Expr::Binary(
+            barge_model::BinaryOp::Concat,
+            Box::new(spaced),
+            Box::new(text(c)),
+        )
+    });
+    Index {
+        target_name: name.clone(),
+        name,
+        unique: false,
+        parts: vec![IndexPart::Expr {
+            expr: Expr::Function(
+                barge_model::expr::Function::ToTsvectorSimple,
+                vec![document],
+            ),
+            descending: false,
+        }],
+        predicate: None,
+        method: IndexMethod::Gin,
     }
 }
 

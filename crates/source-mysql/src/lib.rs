@@ -19,13 +19,14 @@
 mod chunk;
 pub mod defaults;
 mod encode;
+pub mod expr;
 mod introspect;
 pub mod types;
 
 pub use barge_model::{InvalidValuePolicy, KeyRange, KeyValue, Reject};
 pub use defaults::Flavor;
 
-use barge_config::{TypeMapping, ZeroDateMode};
+use barge_config::{NulByteMode, TypeMapping, ZeroDateMode};
 use bytes::Bytes;
 use mysql_async::{Opts, OptsBuilder, Pool};
 use std::collections::{BTreeMap, HashMap};
@@ -68,6 +69,8 @@ pub enum MysqlError {
         value: String,
         hint: String,
     },
+    #[error("consistent snapshot: {0}")]
+    Snapshot(String),
     #[error("table `{table}`: chunk bound does not match its key: {why}")]
     BadRange { table: String, why: String },
     /// The consumer of the encoded buffers went away (the run is being cancelled).
@@ -85,6 +88,36 @@ const SESSION_SETUP: &[&str] = &[
     "SET SESSION TRANSACTION READ ONLY",
 ];
 
+/// What shapes the model introspection builds: the type mapping and the options around it.
+#[derive(Debug, Clone)]
+pub struct IntrospectOptions {
+    pub type_mapping: TypeMapping,
+    /// Carry column defaults (`preserve_defaults`).
+    pub preserve_defaults: bool,
+    /// `[postgis] enabled`: spatial columns become PostGIS `geometry`.
+    pub postgis: bool,
+    /// `add_unsigned_checks`: a `CHECK (col >= 0)` on every UNSIGNED column.
+    pub unsigned_checks: bool,
+    /// `replicate_on_update_current_timestamp`: emulate `ON UPDATE CURRENT_TIMESTAMP`.
+    pub on_update_triggers: bool,
+    /// What the copy does with NUL bytes in text.
+    pub nul_byte_mode: NulByteMode,
+}
+
+impl IntrospectOptions {
+    /// The mapping with defaults carried and every other option off.
+    pub fn new(type_mapping: TypeMapping) -> Self {
+        IntrospectOptions {
+            type_mapping,
+            preserve_defaults: true,
+            postgis: false,
+            unsigned_checks: false,
+            on_update_triggers: false,
+            nul_byte_mode: NulByteMode::Error,
+        }
+    }
+}
+
 /// What introspection learned that the copy needs and the model does not carry.
 #[derive(Debug, Default)]
 pub(crate) struct SourceState {
@@ -97,6 +130,15 @@ pub(crate) struct SourceState {
     pub text_columns: HashMap<String, HashMap<String, (String, String)>>,
     /// Zero dates loaded as NULL, by (table, column).
     pub zero_dates: BTreeMap<(String, String), u64>,
+    /// `nul_byte_mode` of the last introspection; `None` before one (NUL bytes refused).
+    pub nul_byte_mode: Option<NulByteMode>,
+    /// `sanitize_json_null_bytes`: `\u0000` in jsonb values follows `nul_byte_mode` (else it
+    /// is refused).
+    pub sanitize_json_nul: bool,
+    /// Values whose NUL bytes were stripped or replaced, by (table, column).
+    pub nul_values: BTreeMap<(String, String), u64>,
+    /// The open snapshot of `source_snapshot_mode = "single_tx"`, if any.
+    pub snapshot: Option<Arc<Snapshot>>,
 }
 
 /// A MySQL or MariaDB database opened for reading (a pool of sessions).
@@ -198,16 +240,19 @@ impl MysqlSource {
     /// Read the whole schema into the neutral model, with findings for what does not carry.
     pub async fn introspect(
         &self,
-        options: &TypeMapping,
-        preserve_defaults: bool,
+        options: &IntrospectOptions,
     ) -> Result<barge_model::Schema, MysqlError> {
         let mut conn = self.conn_for_schema().await?;
-        let read = introspect::read_schema(&mut conn, self, options, preserve_defaults).await?;
+        let read = introspect::read_schema(&mut conn, self, options).await?;
+        let nul_mode = options.nul_byte_mode;
+        let options = &options.type_mapping;
         let mut state = self.lock_state();
         state.zero_date_mode = Some(options.zero_date_mode);
         state.binary16_swap =
             options.binary16_uuid_mode == barge_config::Binary16UuidMode::MysqlUuidToBinSwap;
         state.text_columns = read.text_columns;
+        state.nul_byte_mode = Some(nul_mode);
+        state.sanitize_json_nul = options.sanitize_json_null_bytes;
         Ok(read.schema)
     }
 
@@ -268,11 +313,23 @@ impl MysqlSource {
         self.lock_state().zero_dates.clone()
     }
 
+    /// `nul_byte_mode` as introspection set it.
+    pub fn nul_byte_mode(&self) -> NulByteMode {
+        self.lock_state()
+            .nul_byte_mode
+            .unwrap_or(NulByteMode::Error)
+    }
+
+    /// Values whose NUL bytes `nul_byte_mode` stripped or replaced so far, by (table, column).
+    pub fn nul_values_changed(&self) -> BTreeMap<(String, String), u64> {
+        self.lock_state().nul_values.clone()
+    }
+
     /// Exact row count of a table (`SELECT count(*)`), for validation.
     pub async fn count_rows(&self, table: &str) -> Result<u64, MysqlError> {
         let mut conn = self.conn_for_table(table).await?;
         let sql = format!("SELECT count(*) FROM {}", quote_ident(table));
-        let n: Option<u64> = mysql_async::prelude::Queryable::query_first(&mut conn, sql)
+        let n: Option<u64> = mysql_async::prelude::Queryable::query_first(&mut *conn, sql)
             .await
             .map_err(|source| MysqlError::Read {
                 table: table.to_string(),
@@ -296,17 +353,170 @@ impl MysqlSource {
             })
     }
 
-    pub(crate) async fn conn_for_table(
-        &self,
-        table: &str,
-    ) -> Result<mysql_async::Conn, MysqlError> {
+    /// A session to read a table's rows: one of the snapshot's sessions while a snapshot is
+    /// open (waiting for one to be free), a pooled one otherwise.
+    pub(crate) async fn conn_for_table(&self, table: &str) -> Result<SourceConn, MysqlError> {
+        let snapshot = self.lock_state().snapshot.clone();
+        if let Some(snapshot) = snapshot {
+            let conn = snapshot.take.lock().await.recv().await;
+            return match conn {
+                Some(conn) => Ok(SourceConn::Snapshot {
+                    conn: Some(conn),
+                    back: snapshot.give_back.clone(),
+                }),
+                None => Err(MysqlError::Snapshot(
+                    "the snapshot's sessions are gone".into(),
+                )),
+            };
+        }
         self.pool
             .get_conn()
             .await
+            .map(SourceConn::Pooled)
             .map_err(|source| MysqlError::Read {
                 table: table.to_string(),
                 source,
             })
+    }
+
+    /// `source_snapshot_mode = "single_tx"`: from now until [`MysqlSource::end_snapshot`],
+    /// every table is read at one point in time.
+    ///
+    /// With the RELOAD privilege, `FLUSH TABLES WITH READ LOCK` stops writes for a moment
+    /// while `sessions` sessions each start a transaction `WITH CONSISTENT SNAPSHOT`; then
+    /// `UNLOCK TABLES` lets writes go on, and the sessions read in parallel, all seeing the
+    /// same state (InnoDB's consistent read). Without the privilege, one session takes the
+    /// snapshot and reads every table in turn: the report says so.
+    pub async fn begin_snapshot(&self, sessions: usize) -> Result<SnapshotReport, MysqlError> {
+        use mysql_async::prelude::Queryable;
+        let err = |source| MysqlError::Read {
+            table: "(snapshot)".into(),
+            source,
+        };
+        let start = "START TRANSACTION WITH CONSISTENT SNAPSHOT";
+        let isolation = "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+        let mut locker = self.pool.get_conn().await.map_err(err)?;
+        // Do not wait long behind a running statement for the global lock.
+        locker
+            .query_drop("SET SESSION lock_wait_timeout = 30")
+            .await
+            .map_err(err)?;
+        let mut conns = Vec::new();
+        let report = match locker.query_drop("FLUSH TABLES WITH READ LOCK").await {
+            Ok(()) => {
+                let taken = async {
+                    let mut conns = Vec::new();
+                    for _ in 1..sessions.max(1) {
+                        let mut c = self.pool.get_conn().await?;
+                        c.query_drop(isolation).await?;
+                        c.query_drop(start).await?;
+                        conns.push(c);
+                    }
+                    Ok::<_, mysql_async::Error>(conns)
+                }
+                .await;
+                // The locking session takes the snapshot too, then lets writes go on.
+                let own = async {
+                    locker.query_drop(isolation).await?;
+                    locker.query_drop(start).await
+                }
+                .await;
+                locker.query_drop("UNLOCK TABLES").await.map_err(err)?;
+                own.map_err(err)?;
+                conns = taken.map_err(err)?;
+                SnapshotReport {
+                    sessions: sessions.max(1),
+                    fallback: None,
+                }
+            }
+            Err(e) => {
+                locker.query_drop(isolation).await.map_err(err)?;
+                locker.query_drop(start).await.map_err(err)?;
+                SnapshotReport {
+                    sessions: 1,
+                    fallback: Some(e.to_string()),
+                }
+            }
+        };
+        conns.insert(0, locker);
+        let (give_back, take) = tokio::sync::mpsc::unbounded_channel();
+        for c in conns {
+            let _ = give_back.send(c);
+        }
+        self.lock_state().snapshot = Some(Arc::new(Snapshot {
+            give_back,
+            take: tokio::sync::Mutex::new(take),
+        }));
+        Ok(report)
+    }
+
+    /// End the snapshot: its sessions commit and close; reads use the pool again.
+    pub async fn end_snapshot(&self) {
+        use mysql_async::prelude::Queryable;
+        let Some(snapshot) = self.lock_state().snapshot.take() else {
+            return;
+        };
+        let mut take = snapshot.take.lock().await;
+        while let Ok(mut conn) = take.try_recv() {
+            let _ = conn.query_drop("COMMIT").await;
+            let _ = conn.disconnect().await;
+        }
+    }
+}
+
+/// How `begin_snapshot` went.
+#[derive(Debug, Clone)]
+pub struct SnapshotReport {
+    /// Sessions reading in parallel from the one snapshot.
+    pub sessions: usize,
+    /// Why the snapshot fell back to one session (the server's refusal of
+    /// `FLUSH TABLES WITH READ LOCK`), when it did.
+    pub fallback: Option<String>,
+}
+
+/// Sessions that share one consistent snapshot, lent out one at a time.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    give_back: tokio::sync::mpsc::UnboundedSender<mysql_async::Conn>,
+    take: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<mysql_async::Conn>>,
+}
+
+/// A session lent for reading: a pooled one, or one of the snapshot's, which goes back to the
+/// snapshot (not to the pool, whose reset would end its transaction) when dropped.
+pub(crate) enum SourceConn {
+    Pooled(mysql_async::Conn),
+    Snapshot {
+        conn: Option<mysql_async::Conn>,
+        back: tokio::sync::mpsc::UnboundedSender<mysql_async::Conn>,
+    },
+}
+
+impl std::ops::Deref for SourceConn {
+    type Target = mysql_async::Conn;
+    fn deref(&self) -> &mysql_async::Conn {
+        match self {
+            SourceConn::Pooled(c) => c,
+            SourceConn::Snapshot { conn, .. } => conn.as_ref().expect("a lent snapshot session"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for SourceConn {
+    fn deref_mut(&mut self) -> &mut mysql_async::Conn {
+        match self {
+            SourceConn::Pooled(c) => c,
+            SourceConn::Snapshot { conn, .. } => conn.as_mut().expect("a lent snapshot session"),
+        }
+    }
+}
+
+impl Drop for SourceConn {
+    fn drop(&mut self) {
+        if let SourceConn::Snapshot { conn, back } = self {
+            if let Some(c) = conn.take() {
+                let _ = back.send(c);
+            }
+        }
     }
 }
 

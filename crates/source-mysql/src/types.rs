@@ -25,6 +25,8 @@ pub struct ColumnTypeInfo {
     pub datetime_precision: Option<u64>,
     /// A MariaDB `JSON` column: `longtext` with a `json_valid(col)` check.
     pub json_check: bool,
+    /// MySQL 8's `SRS_ID` of a spatial column, when the column declares one.
+    pub srid: Option<u32>,
 }
 
 impl ColumnTypeInfo {
@@ -113,6 +115,7 @@ fn is_spatial(data_type: &str) -> bool {
 pub fn map_column_type(
     info: &ColumnTypeInfo,
     options: &TypeMapping,
+    postgis: bool,
     table: &str,
     column: &str,
 ) -> MappedType {
@@ -184,22 +187,11 @@ pub fn map_column_type(
         "float" => DataType::Float4,
         "double" | "real" | "double precision" => DataType::Float8,
         "year" => DataType::Int2,
-        "bit" => {
-            if options.bit_mode != BitMode::Bytea {
-                findings.push(finding_for(
-                    Finding::warning(
-                        FindingKind::OptionIgnored,
-                        format!(
-                            "bit_mode = \"{}\" is not supported yet; `{ct}` is loaded as bytea (the bits, big-endian, in whole bytes)",
-                            options.bit_mode
-                        ),
-                    ),
-                    table,
-                    column,
-                ));
-            }
-            DataType::Bytea
-        }
+        "bit" => match options.bit_mode {
+            BitMode::Bytea => DataType::Bytea,
+            BitMode::Bit => DataType::Bit(bit_width(&ct)),
+            BitMode::Varbit => DataType::Varbit(bit_width(&ct)),
+        },
         "char" if options.string_uuid_as_uuid && info.char_max_length == Some(36) => {
             findings.push(finding_for(
                 Finding::info(
@@ -244,68 +236,34 @@ pub fn map_column_type(
         "time" => match options.time_mode {
             TimeMode::Time => DataType::Time(precision),
             TimeMode::Text => DataType::Text,
-            TimeMode::Interval => {
-                findings.push(finding_for(
-                    Finding::warning(
-                        FindingKind::OptionIgnored,
-                        "time_mode = \"interval\" is not supported yet; the column is loaded as text (`-838:59:59` .. `838:59:59`)",
-                    ),
-                    table,
-                    column,
-                ));
-                DataType::Text
-            }
+            TimeMode::Interval => DataType::Interval,
         },
         "json" => json(options),
-        "enum" => {
-            match options.enum_mode {
-                EnumMode::Text | EnumMode::Check => {}
-                EnumMode::Native => findings.push(finding_for(
-                    Finding::warning(
-                        FindingKind::OptionIgnored,
-                        "enum_mode = \"native\" is not supported yet; the enum is loaded as text with a CHECK on its values",
-                    ),
-                    table,
-                    column,
-                )),
-            }
-            DataType::Text
-        }
-        "set" => {
-            if options.set_mode != SetMode::Text {
-                findings.push(finding_for(
-                    Finding::warning(
-                        FindingKind::OptionIgnored,
-                        format!(
-                            "set_mode = \"{}\" is not supported yet; the set is loaded as text (comma-separated members)",
-                            options.set_mode
-                        ),
-                    ),
-                    table,
-                    column,
-                ));
-            }
-            DataType::Text
-        }
+        "enum" => match options.enum_mode {
+            EnumMode::Text | EnumMode::Check => DataType::Text,
+            // Named `<table>_<column>` once target names are known (naming).
+            EnumMode::Native => DataType::Enum {
+                name: format!("{table}_{column}"),
+                labels: enum_values(&info.column_type),
+            },
+        },
+        "set" => match options.set_mode {
+            SetMode::Text => DataType::Text,
+            SetMode::TextArray | SetMode::TextArrayCheck => DataType::TextArray,
+        },
         "uuid" => DataType::Uuid,
-        "inet4" | "inet6" => {
-            findings.push(finding_for(
-                Finding::info(
-                    FindingKind::TypeMapped,
-                    format!("MariaDB `{dt}` is loaded as text in its display form (barge has no inet type yet)"),
-                ),
-                table,
-                column,
-            ));
-            DataType::Text
-        }
+        "inet4" | "inet6" => DataType::Inet,
+        d if is_spatial(d) && postgis => DataType::Geometry {
+            kind: postgis_kind(d).to_string(),
+            srid: info.srid,
+        },
         d if is_spatial(d) => {
             match options.spatial_mode {
                 SpatialMode::WkbBytea => {
                     findings.push(finding_for(
                     Finding::info(
                         FindingKind::TypeMapped,
-                        format!("spatial `{dt}` is loaded as standard WKB in bytea (the SRID is dropped)"),
+                        format!("spatial `{dt}` is loaded as EWKB in bytea (standard WKB with the value's SRID)"),
                     ),
                     table,
                     column,
@@ -361,6 +319,20 @@ pub fn map_column_type(
     }
 }
 
+/// PostGIS's name for a MySQL spatial type, for `geometry(<kind>)`.
+fn postgis_kind(data_type: &str) -> &'static str {
+    match data_type {
+        "point" => "Point",
+        "linestring" => "LineString",
+        "polygon" => "Polygon",
+        "multipoint" => "MultiPoint",
+        "multilinestring" => "MultiLineString",
+        "multipolygon" => "MultiPolygon",
+        "geometrycollection" | "geomcollection" => "GeometryCollection",
+        _ => "Geometry",
+    }
+}
+
 fn json(options: &TypeMapping) -> DataType {
     if options.json_as_jsonb {
         DataType::Jsonb
@@ -409,7 +381,8 @@ mod tests {
     #[test]
     fn unsigned_widening() {
         let mut o = TypeMapping::defaults_for(SourceKind::Mariadb);
-        let t = |o: &TypeMapping, dt, ct| map_column_type(&info(dt, ct), o, "t", "c").data_type;
+        let t =
+            |o: &TypeMapping, dt, ct| map_column_type(&info(dt, ct), o, false, "t", "c").data_type;
         assert_eq!(
             t(&o, "bigint", "bigint(20) unsigned"),
             DataType::Numeric {
@@ -423,7 +396,7 @@ mod tests {
         o.widen_unsigned_integers = false;
         assert_eq!(t(&o, "int", "int(10) unsigned"), DataType::Int4);
         assert_eq!(t(&o, "bigint", "bigint(20) unsigned"), DataType::Int8);
-        let m = map_column_type(&info("int", "int unsigned"), &o, "t", "c");
+        let m = map_column_type(&info("int", "int unsigned"), &o, false, "t", "c");
         assert_eq!(m.findings[0].kind, FindingKind::LossyType);
     }
 }

@@ -299,6 +299,17 @@ fn encode(buf: &mut CopyBuffer, t: &DataType, v: ValueRef<'_>) -> Encoded {
                 type_word(t)
             ))
         }
+        // Types only MySQL-family sources produce.
+        (
+            T::Bit(_)
+            | T::Varbit(_)
+            | T::Interval
+            | T::Inet
+            | T::TextArray
+            | T::Enum { .. }
+            | T::Geometry { .. },
+            _,
+        ) => return Err(format!("cannot be read from SQLite as {t}")),
     }
     Ok(())
 }
@@ -323,6 +334,12 @@ fn type_word(t: &DataType) -> &'static str {
         DataType::Timestamp(_) | DataType::Timestamptz(_) => "a timestamp",
         DataType::Json | DataType::Jsonb => "a JSON",
         DataType::Uuid => "a uuid",
+        DataType::Bit(_) | DataType::Varbit(_) => "a bit string",
+        DataType::Interval => "an interval",
+        DataType::Inet => "an inet",
+        DataType::TextArray => "a text array",
+        DataType::Enum { .. } => "an enum",
+        DataType::Geometry { .. } => "a geometry",
     }
 }
 

@@ -428,6 +428,7 @@ fn read_indexes(
             unique,
             parts,
             predicate,
+            method: Default::default(),
         });
     }
     Ok(())

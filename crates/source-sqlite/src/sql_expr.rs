@@ -1296,6 +1296,7 @@ fn has_decimal(expr: &Expr) -> bool {
         Expr::Unary(_, e) => has_decimal(e),
         Expr::Binary(_, l, r) => has_decimal(l) || has_decimal(r),
         Expr::Function(_, args) => args.iter().any(has_decimal),
+        Expr::SubsetOf { expr, .. } => has_decimal(expr),
         Expr::InList { expr, list, .. } => has_decimal(expr) || list.iter().any(has_decimal),
         Expr::Between {
             expr, low, high, ..
@@ -1355,6 +1356,7 @@ fn is_unsigned_decimal(s: &str) -> bool {
 fn affinity_number(lit: &Literal) -> Option<Number> {
     match lit {
         Literal::Bool(b) => Some(Number::Int(i64::from(*b))),
+        Literal::Bits(_) => None,
         Literal::Integer(n) => n.parse().ok().map(Number::Int),
         Literal::Decimal(d) => real(d),
         Literal::Text(s) => {
@@ -1414,6 +1416,7 @@ fn sql_literal(lit: &Literal) -> String {
         Literal::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
         Literal::Integer(n) | Literal::Decimal(n) => n.clone(),
         Literal::Text(s) => quote_text(s),
+        Literal::Bits(b) => format!("B'{b}'"),
         Literal::Bytes(b) => format!(
             "X'{}'",
             b.iter().map(|x| format!("{x:02X}")).collect::<String>()
@@ -1429,6 +1432,7 @@ fn literal_kind(lit: &Literal) -> &'static str {
         Literal::Decimal(_) => "number",
         Literal::Text(_) => "text",
         Literal::Bytes(_) => "blob",
+        Literal::Bits(_) => "bit string",
     }
 }
 
@@ -1453,6 +1457,7 @@ fn column_phrase(t: &DataType) -> String {
         DataType::Json => "a json column".to_string(),
         DataType::Jsonb => "a `jsonb` column".to_string(),
         DataType::Uuid => "a uuid column".to_string(),
+        other => format!("a `{other}` column"),
     }
 }
 
@@ -1592,6 +1597,8 @@ fn fit_literal(lit: Literal, target: &DataType) -> DefaultTranslation {
             Literal::Text(s) if is_uuid(s) => ok(lit),
             _ => cannot(""),
         },
+        // Types SQLite columns never map to.
+        _ => cannot(""),
     }
 }
 
@@ -2414,10 +2421,12 @@ mod tests {
                     Function::Rtrim => "rtrim",
                     Function::Round => "round",
                     Function::Substr => "substr",
+                    Function::ToTsvectorSimple => unreachable!("the SQLite parser never makes it"),
                 };
                 let args: Vec<String> = args.iter().map(to_sqlite).collect();
                 format!("{name}({})", args.join(", "))
             }
+            Expr::SubsetOf { .. } => unreachable!("the SQLite parser never makes it"),
             Expr::InList {
                 expr,
                 list,

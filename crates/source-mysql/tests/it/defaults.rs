@@ -1,6 +1,7 @@
 //! Defaults: literals, CURRENT_TIMESTAMP, NULL, bit literals, expressions; rendered into real
 //! PostgreSQL tables to prove they are valid there.
 
+use crate::IntrospectOptions;
 use crate::{mapping, table, PgSchema, TestDb};
 use barge_model::{DefaultValue, FindingKind, Literal};
 
@@ -34,7 +35,10 @@ async fn defaults_are_translated_or_reported() {
     let source = db.source().await;
     let mut o = mapping();
     o.tinyint1_as_boolean = true;
-    let schema = source.introspect(&o, true).await.unwrap();
+    let schema = source
+        .introspect(&IntrospectOptions::new(o.clone()))
+        .await
+        .unwrap();
     let t = table(&schema, "d");
     let def = |c: &str| t.column(c).unwrap().default.clone();
     let lit = |l: Literal| Some(DefaultValue::Literal(l));
@@ -131,7 +135,13 @@ async fn defaults_are_translated_or_reported() {
     assert_eq!(now, (true, true, true));
 
     // preserve_defaults = false carries none.
-    let schema = source.introspect(&o, false).await.unwrap();
+    let schema = source
+        .introspect(&IntrospectOptions {
+            preserve_defaults: false,
+            ..IntrospectOptions::new(o.clone())
+        })
+        .await
+        .unwrap();
     assert!(table(&schema, "d")
         .columns
         .iter()

@@ -1,6 +1,7 @@
 //! The model introspection builds: tables, columns, keys, indexes, foreign keys, comments,
 //! and the objects barge reports but does not migrate.
 
+use crate::IntrospectOptions;
 use crate::{mapping, table, TestDb};
 use barge_model::{Chunking, DataType, Expr, FindingKind, FkAction, IndexPart, Literal, Severity};
 
@@ -38,7 +39,10 @@ async fn schema_is_read_into_the_model() {
     let source = db.source().await;
     assert!(source.describe().ends_with(&format!("/{}", db.name)));
     assert!(!source.describe().contains("password"));
-    let schema = source.introspect(&mapping(), true).await.unwrap();
+    let schema = source
+        .introspect(&IntrospectOptions::new(mapping()))
+        .await
+        .unwrap();
     let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["customers", "loose", "orders"]);
 
@@ -83,13 +87,22 @@ async fn schema_is_read_into_the_model() {
         matches!(&prefix.parts[0], IndexPart::Expr { expr: Expr::Function(_, args), .. }
         if args[2] == Expr::Literal(Literal::Integer("10".into())))
     );
-    assert!(by_name("ft_bio").is_none());
+    // FULLTEXT becomes GIN over the same words.
+    let ft = by_name("ft_bio").expect("FULLTEXT index becomes a GIN index");
+    assert_eq!(ft.method, barge_model::IndexMethod::Gin);
+    assert!(matches!(
+        &ft.parts[0],
+        IndexPart::Expr {
+            expr: Expr::Function(barge_model::expr::Function::ToTsvectorSimple, _),
+            ..
+        }
+    ));
     let has = |kind: FindingKind, table: &str, text: &str| {
         schema.findings.iter().any(|f| {
             f.kind == kind && f.table.as_deref() == Some(table) && f.message.contains(text)
         })
     };
-    assert!(has(FindingKind::IndexSkipped, "customers", "ft_bio"));
+    assert!(has(FindingKind::IndexTranslated, "customers", "ft_bio"));
     // utf8mb4_general_ci: case-insensitive uniqueness does not carry.
     assert!(has(
         FindingKind::IndexTranslated,
@@ -114,12 +127,35 @@ async fn schema_is_read_into_the_model() {
     let g = total.generated.as_ref().unwrap();
     assert!(g.stored);
     assert!(g.source_sql.contains("line"));
+    // `line * 2` over a column before it: PostgreSQL computes the column.
+    assert_eq!(
+        g.expr,
+        Some(Expr::Binary(
+            barge_model::BinaryOp::Mul,
+            Box::new(Expr::Column("line".into())),
+            Box::new(Expr::Literal(Literal::Integer("2".into())))
+        ))
+    );
+    assert!(!total.is_copied());
     assert!(has(
         FindingKind::GeneratedColumn,
         "orders",
-        "generated column"
+        "GENERATED ALWAYS AS"
     ));
-    assert!(has(FindingKind::CheckSkipped, "orders", "positive"));
+    // CHECK constraints are carried, with their names.
+    let positive = o
+        .checks
+        .iter()
+        .find(|c| c.name.as_deref() == Some("positive"))
+        .expect("CHECK positive is carried");
+    assert_eq!(
+        positive.expr,
+        Expr::Binary(
+            barge_model::BinaryOp::GtEq,
+            Box::new(Expr::Column("amount".into())),
+            Box::new(Expr::Literal(Literal::Integer("0".into())))
+        )
+    );
     assert_eq!(o.chunking, Chunking::Stream);
 
     let l = table(&schema, "loose");

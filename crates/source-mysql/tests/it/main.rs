@@ -13,6 +13,7 @@ mod values;
 
 use barge_config::{SourceKind, TypeMapping};
 use barge_model::{InvalidValuePolicy, KeyRange, Reject, Schema, Table};
+pub use barge_source_mysql::IntrospectOptions;
 use barge_source_mysql::{MysqlError, MysqlSource};
 use bytes::Bytes;
 use futures_util::SinkExt;
@@ -271,7 +272,10 @@ pub async fn round_trip(
     order_by: &str,
 ) -> Vec<Vec<String>> {
     let source = db.source().await;
-    let schema = source.introspect(options, true).await.unwrap();
+    let schema = source
+        .introspect(&IntrospectOptions::new(options.clone()))
+        .await
+        .unwrap();
     let t = table(&schema, name);
     let copied = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
         .await

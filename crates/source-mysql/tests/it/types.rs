@@ -1,5 +1,6 @@
 //! Column types under each `[type_mapping]` option.
 
+use crate::IntrospectOptions;
 use crate::{mapping, table, TestDb};
 use barge_config::{BitMode, EnumMode, SetMode, TimeMode, TypeMapping};
 use barge_model::{DataType, Expr, FindingKind, Literal, Severity};
@@ -16,7 +17,11 @@ const TYPES: &str = "CREATE TABLE t (
 )";
 
 async fn mapped(db: &TestDb, options: &TypeMapping) -> barge_model::Schema {
-    db.source().await.introspect(options, true).await.unwrap()
+    db.source()
+        .await
+        .introspect(&IntrospectOptions::new(options.clone()))
+        .await
+        .unwrap()
 }
 
 fn ty(schema: &barge_model::Schema, column: &str) -> DataType {
@@ -69,8 +74,8 @@ async fn default_mapping() {
         ("en", DataType::Text),
         ("st", DataType::Text),
         ("uu", DataType::Uuid),
-        ("i4", DataType::Text),
-        ("i6", DataType::Text),
+        ("i4", DataType::Inet),
+        ("i6", DataType::Inet),
     ];
     for (c, t) in expect {
         assert_eq!(ty(&s, c), t, "column {c}");
@@ -130,24 +135,45 @@ async fn each_option_changes_its_columns() {
     lossy.sort();
     assert_eq!(lossy, ["biu", "iu", "siu"]);
 
-    // Option values the model cannot carry yet fall back with a finding.
+    // Every other option value has its own PostgreSQL type.
     let mut o = mapping();
     o.bit_mode = BitMode::Varbit;
-    o.set_mode = SetMode::TextArray;
+    o.set_mode = SetMode::TextArrayCheck;
     o.time_mode = TimeMode::Interval;
     o.enum_mode = EnumMode::Native;
     let s = mapped(&db, &o).await;
-    assert_eq!(ty(&s, "bt"), DataType::Bytea);
-    assert_eq!(ty(&s, "st"), DataType::Text);
-    assert_eq!(ty(&s, "tm"), DataType::Text);
-    let mut ignored: Vec<_> = s
+    assert_eq!(ty(&s, "bt"), DataType::Varbit(3));
+    assert_eq!(ty(&s, "st"), DataType::TextArray);
+    assert_eq!(ty(&s, "tm"), DataType::Interval);
+    assert_eq!(
+        ty(&s, "en"),
+        DataType::Enum {
+            name: "t_en".into(),
+            labels: vec!["a".into(), "b".into(), "it's".into()]
+        }
+    );
+    // The native enum needs no CHECK; the set keeps to its members with one.
+    assert_eq!(
+        table(&s, "t")
+            .checks
+            .iter()
+            .map(|c| c.expr.clone())
+            .collect::<Vec<_>>(),
+        vec![Expr::SubsetOf {
+            expr: Box::new(Expr::Column("st".into())),
+            members: vec!["x".into(), "y".into()]
+        }]
+    );
+    assert!(s
         .findings
         .iter()
-        .filter(|f| f.kind == FindingKind::OptionIgnored)
-        .filter_map(|f| f.column.clone())
-        .collect();
-    ignored.sort();
-    assert_eq!(ignored, ["bt", "en", "st", "tm"]);
+        .all(|f| f.kind != FindingKind::OptionIgnored));
+    o.bit_mode = BitMode::Bit;
+    o.set_mode = SetMode::TextArray;
+    let s = mapped(&db, &o).await;
+    assert_eq!(ty(&s, "bt"), DataType::Bit(3));
+    assert_eq!(ty(&s, "st"), DataType::TextArray);
+    assert!(table(&s, "t").checks.is_empty());
 }
 
 #[tokio::test]

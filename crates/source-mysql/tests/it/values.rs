@@ -1,7 +1,8 @@
 //! Values through the whole path: MariaDB rows -> binary COPY -> PostgreSQL, compared as
-//! PostgreSQL's text of each column (`NULL` for null). Floats are compared as numbers parsed
+//! PostgreSQL's text of each column (`NULL` for null; inet's text carries its mask, `/128`). Floats are compared as numbers parsed
 //! from both sides' shortest round-trip texts.
 
+use crate::IntrospectOptions;
 use crate::{copy, mapping, round_trip, table, PgSchema, TestDb};
 use barge_config::ZeroDateMode;
 use barge_model::{InvalidValuePolicy, KeyRange};
@@ -78,7 +79,7 @@ async fn edge_values_arrive_equal() {
             "a",
             "",
             "00000000-0000-0000-0000-000000000000",
-            "::",
+            "::/128",
         ],
         vec![
             "2",
@@ -110,7 +111,7 @@ async fn edge_values_arrive_equal() {
             "b",
             "x,y",
             "ffffffff-ffff-ffff-ffff-ffffffffffff",
-            "2001:db8::1",
+            "2001:db8::1/128",
         ],
         std::iter::once("3")
             .chain(std::iter::repeat_n("NULL", cols.len() - 1))
@@ -145,7 +146,7 @@ async fn edge_values_arrive_equal() {
             "a",
             "y",
             "123e4567-e89b-12d3-a456-426614174000",
-            "::ffff:1.2.3.4",
+            "::ffff:1.2.3.4/128",
         ],
     ]
     .into_iter()
@@ -221,7 +222,10 @@ async fn zero_dates_follow_zero_date_mode() {
     let source = db.source().await;
 
     // null: zero dates load as NULL, are counted, and a NOT NULL zero-date column is relaxed.
-    let schema = source.introspect(&mapping(), true).await.unwrap();
+    let schema = source
+        .introspect(&IntrospectOptions::new(mapping()))
+        .await
+        .unwrap();
     let t = table(&schema, "z");
     assert!(t.column("nn").unwrap().nullable);
     assert!(t.column("nn").unwrap().default.is_none());
@@ -256,7 +260,10 @@ async fn zero_dates_follow_zero_date_mode() {
     // error: the default is an error finding and the first zero date stops the copy.
     let mut o = mapping();
     o.zero_date_mode = ZeroDateMode::Error;
-    let schema = source.introspect(&o, true).await.unwrap();
+    let schema = source
+        .introspect(&IntrospectOptions::new(o.clone()))
+        .await
+        .unwrap();
     assert!(schema
         .findings
         .iter()
@@ -291,7 +298,10 @@ async fn invalid_values_are_refused_or_rejected_with_their_location() {
     let mut o = mapping();
     o.tinyint1_as_boolean = true;
     o.widen_unsigned_integers = false;
-    let schema = source.introspect(&o, true).await.unwrap();
+    let schema = source
+        .introspect(&IntrospectOptions::new(o.clone()))
+        .await
+        .unwrap();
     let t = table(&schema, "bad");
     let err = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
         .await
@@ -368,11 +378,12 @@ async fn binary16_uuids_in_both_byte_orders() {
 }
 
 #[tokio::test]
-async fn spatial_values_as_wkt_or_standard_wkb() {
+async fn spatial_values_as_wkt_or_ewkb() {
     let mut db = TestDb::new("geo").await;
     db.exec(
         "CREATE TABLE g (id int PRIMARY KEY, p point);
-        INSERT INTO g VALUES (1, ST_GeomFromText('POINT(1 2)', 4326)), (2, NULL)",
+        INSERT INTO g VALUES (1, ST_GeomFromText('POINT(1 2)', 4326)), (2, NULL),
+          (3, ST_GeomFromText('POINT(1 2)'))",
     )
     .await;
     let mut o = mapping();
@@ -382,8 +393,14 @@ async fn spatial_values_as_wkt_or_standard_wkb() {
     assert_eq!(rows[1][1], "NULL");
     o.spatial_mode = barge_config::SpatialMode::WkbBytea;
     let rows = round_trip(&db, &o, "g", &["id", "p"], "id").await;
-    // Little-endian WKB point (1 2), without MySQL's 4-byte SRID prefix.
-    assert_eq!(rows[0][1], "\\x0101000000000000000000f03f0000000000000040");
+    // EWKB: little-endian point (1 2) whose type word carries the SRID flag (0x20000001),
+    // then SRID 4326; MySQL's own 4-byte SRID prefix is gone.
+    assert_eq!(
+        rows[0][1],
+        "\\x0101000020e6100000000000000000f03f0000000000000040"
+    );
+    // SRID 0: plain standard WKB.
+    assert_eq!(rows[2][1], "\\x0101000000000000000000f03f0000000000000040");
 }
 
 #[test]
@@ -412,8 +429,8 @@ fn the_copy_future_can_be_spawned() {
         assert_send(&fut);
         let planned = source.plan_chunks(&table, 10);
         assert_send(&planned);
-        let options = mapping();
-        let introspected = source.introspect(&options, true);
+        let options = IntrospectOptions::new(mapping());
+        let introspected = source.introspect(&options);
         assert_send(&introspected);
     });
 }
