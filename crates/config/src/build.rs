@@ -900,15 +900,11 @@ impl Ctx<'_> {
                 Some("set `enabled = true` in `[postgis]`".to_owned()),
             ));
         }
-        if postgis.enabled && kind != SourceKind::Mysql {
-            let hint_text = (kind == SourceKind::Mariadb).then(|| {
-                "for MariaDB, use `type_mapping.spatial_mode = \"wkb_bytea\"` or `\"wkt_text\"`"
-                    .to_owned()
-            });
+        if postgis.enabled && !kind.is_mysql_family() {
             return Err(self.invalid(
                 "postgis.enabled",
-                &format!("PostGIS columns are supported for MySQL sources only, and the source is `{kind}`"),
-                hint_text,
+                &format!("PostGIS columns are supported for MySQL and MariaDB sources only, and the source is `{kind}`"),
+                None,
             ));
         }
         if postgis.enabled && type_mapping.spatial_mode != SpatialMode::Off {

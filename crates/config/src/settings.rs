@@ -266,7 +266,7 @@ pub struct Hooks {
     pub after_all: Vec<PathBuf>,
 }
 
-/// `[postgis]` (MySQL sources only).
+/// `[postgis]` (MySQL and MariaDB sources).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PostGis {
     pub enabled: bool,

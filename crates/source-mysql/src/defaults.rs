@@ -169,6 +169,14 @@ fn bit_default(bits: &str, cx: &DefaultContext<'_>) -> DefaultTranslation {
             let bytes = all[all.len().saturating_sub(nbytes)..].to_vec();
             DefaultTranslation::Value(DefaultValue::Literal(Literal::Bytes(bytes)))
         }
+        // Loaded values carry all `width` bits, so the default does too: `b'1'` in a
+        // bit(3) column is B'001'.
+        DataType::Bit(_) | DataType::Varbit(_) if width >= 128 || value < (1u128 << width) => {
+            DefaultTranslation::Value(DefaultValue::Literal(Literal::Bits(format!(
+                "{value:0width$b}",
+                width = width as usize
+            ))))
+        }
         DataType::Bool if value <= 1 => {
             DefaultTranslation::Value(DefaultValue::Literal(Literal::Bool(value == 1)))
         }
@@ -218,6 +226,17 @@ fn literal_default(text: &str, cx: &DefaultContext<'_>) -> DefaultTranslation {
             }
         }
         T::Bytea => lit(Literal::Bytes(text.as_bytes().to_vec())),
+        // A SET default `'x,y'` as the array literal `{"x","y"}`.
+        T::TextArray => {
+            let members: Vec<String> = if text.is_empty() {
+                Vec::new()
+            } else {
+                text.split(',')
+                    .map(|m| format!("\"{}\"", m.replace('\\', "\\\\").replace('"', "\\\"")))
+                    .collect()
+            };
+            lit(Literal::Text(format!("{{{}}}", members.join(","))))
+        }
         T::Uuid if cx.source_data_type == "binary" => DefaultTranslation::Unsupported(
             "a binary(16) default is not translated to a uuid".into(),
         ),

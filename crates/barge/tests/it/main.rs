@@ -4,6 +4,8 @@
 mod config_cli;
 mod encoders;
 mod hooks;
+mod mariadb;
+mod mysql_features;
 mod orphans;
 mod plan;
 mod resume;

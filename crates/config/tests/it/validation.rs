@@ -201,10 +201,17 @@ fn postgis_rules() {
         ),
         "{err}"
     );
+    // MariaDB stores geometry like MySQL: PostGIS columns work for both.
     let mariadb = mysql.replace("\"mysql\"", "\"mariadb\"");
-    let err = parse_err(&format!("{mariadb}[postgis]\nenabled = true\n"));
     assert!(
-        err.contains("for MariaDB, use `type_mapping.spatial_mode"),
+        parse(&format!("{mariadb}[postgis]\nenabled = true\n"))
+            .unwrap()
+            .postgis
+            .enabled
+    );
+    let err = parse_err(&format!("{MINIMAL}[postgis]\nenabled = true\n"));
+    assert!(
+        err.contains("PostGIS columns are supported for MySQL and MariaDB sources only"),
         "{err}"
     );
     assert_eq!(parse(&mariadb).unwrap().source.kind, SourceKind::Mariadb);
