@@ -317,6 +317,12 @@ pub(crate) fn identity_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
             });
         }
     }
+    for seq in &schema.sequences {
+        steps.push(Step {
+            what: format!("sequence `{}`", seq.target_name),
+            sql: ddl::restart_sequence(schema_name, seq),
+        });
+    }
     steps
 }
 

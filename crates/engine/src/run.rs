@@ -572,6 +572,10 @@ async fn prepare_schema(
             }
         }
     }
+    for seq in &plan.schema.sequences {
+        script.push_str(&ddl::create_sequence(schema, seq));
+        script.push_str(";\n");
+    }
     for sql in ddl::create_enum_types(schema, &plan.schema) {
         script.push_str(&sql);
         script.push_str(";\n");

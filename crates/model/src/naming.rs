@@ -236,6 +236,10 @@ pub fn assign_target_names(
             }
         }
     }
+    for seq in &mut schema.sequences {
+        seq.target_name = target_identifier(&seq.name, folding);
+        relations.add(&seq.target_name, &format!("sequence {}", seq.name));
+    }
     // Key constraints own an index of the same name: reserve those names, and move a source
     // index that lands on one to `<name>_idx`, so neither fails at build time. (A source index
     // named like a source table is a collision between two source names, reported below.)

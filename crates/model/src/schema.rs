@@ -10,6 +10,9 @@ pub struct Schema {
     pub views: Vec<SourceObject>,
     pub triggers: Vec<SourceObject>,
     pub routines: Vec<SourceObject>,
+    /// Standalone sequences (MariaDB `CREATE SEQUENCE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sequences: Vec<Sequence>,
     /// Findings raised while reading the source and mapping its types.
     pub findings: Vec<Finding>,
     /// Index names are unique per table in the source (MySQL), not per schema as in
@@ -21,6 +24,20 @@ impl Schema {
     pub fn table(&self, source_name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == source_name)
     }
+}
+
+/// A sequence and where it stands: the next value it hands out is `next`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sequence {
+    pub name: String,
+    pub target_name: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cycle: bool,
+    /// The next value the source would hand out (MariaDB's `next_not_cached_value`).
+    pub next: i64,
 }
 
 /// A view, trigger or routine: reported with its source SQL so the user can recreate it.

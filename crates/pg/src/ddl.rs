@@ -452,11 +452,43 @@ pub fn on_update_trigger(schema: &str, table: &Table) -> Option<String> {
     ))
 }
 
+/// `CREATE SEQUENCE` with the source's bounds, step and cycling.
+pub fn create_sequence(schema: &str, seq: &barge_model::Sequence) -> String {
+    format!(
+        "CREATE SEQUENCE {} AS bigint INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} {}",
+        qualified(schema, &seq.target_name),
+        seq.increment,
+        seq.min,
+        seq.max,
+        seq.start,
+        if seq.cycle { "CYCLE" } else { "NO CYCLE" }
+    )
+}
+
+/// Move a sequence to where the source's stood: its next value is the source's next. A
+/// sequence the source ran to its end (next past a bound, no CYCLE) is left at that bound,
+/// exhausted, as it was.
+pub fn restart_sequence(schema: &str, seq: &barge_model::Sequence) -> String {
+    let name = qualified(schema, &seq.target_name);
+    if (seq.min..=seq.max).contains(&seq.next) {
+        format!("ALTER SEQUENCE {name} RESTART WITH {}", seq.next)
+    } else {
+        let bound = if seq.increment > 0 { seq.max } else { seq.min };
+        format!("SELECT setval({}, {bound}, true)", quote_literal(&name))
+    }
+}
+
 pub use barge_model::naming::{primary_key_name, unique_key_name};
 
 /// The whole DDL for a schema, for `plan` output and snapshot tests.
 pub fn schema_script(schema_name: &str, schema: &Schema, unlogged: bool) -> Vec<String> {
     let mut out = create_enum_types(schema_name, schema);
+    out.extend(
+        schema
+            .sequences
+            .iter()
+            .map(|s| create_sequence(schema_name, s)),
+    );
     for t in &schema.tables {
         out.push(create_table(schema_name, t, unlogged));
     }

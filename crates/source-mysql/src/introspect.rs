@@ -99,20 +99,14 @@ pub(crate) async fn read_schema(
     )
     .await?;
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    let mut sequence_names = Vec::new();
     for r in &table_rows {
         let name = text_or_empty(r, 0);
         let kind = text_or_empty(r, 1).to_ascii_uppercase();
         match kind.as_str() {
             "VIEW" => continue,
             "SEQUENCE" => {
-                findings.push(
-                    Finding::warning(
-                        FindingKind::TableExcluded,
-                        format!("MariaDB sequence `{name}` is not migrated yet"),
-                    )
-                    .on_table(&name)
-                    .with_hint("create it in PostgreSQL with CREATE SEQUENCE in an after_all hook"),
-                );
+                sequence_names.push(name);
                 continue;
             }
             "SYSTEM VERSIONED" => findings.push(
@@ -381,6 +375,41 @@ pub(crate) async fn read_schema(
         }
     }
 
+    // MariaDB sequences: their definition and where they stand, read off the sequence
+    // itself (one small query each).
+    for name in sequence_names {
+        let sql = format!(
+            "SELECT next_not_cached_value, minimum_value, maximum_value, start_value, increment, cycle_option FROM {}",
+            crate::quote_ident(&name)
+        );
+        let r = rows(conn, &sql, db).await?;
+        let Some(r) = r.first() else { continue };
+        let int = |i: usize| text(r, i).and_then(|t| t.trim().parse::<i64>().ok());
+        match (int(0), int(1), int(2), int(3), int(4), int(5)) {
+            (Some(next), Some(min), Some(max), Some(start), Some(increment), Some(cycle)) => {
+                schema.sequences.push(barge_model::Sequence {
+                    target_name: name.clone(),
+                    name,
+                    start,
+                    increment,
+                    min,
+                    max,
+                    cycle: cycle != 0,
+                    next,
+                })
+            }
+            _ => schema.findings.push(
+                Finding::warning(
+                    FindingKind::TableExcluded,
+                    format!(
+                        "MariaDB sequence `{name}` has bounds outside bigint and is not migrated"
+                    ),
+                )
+                .on_table(&name)
+                .with_hint("create it in PostgreSQL with CREATE SEQUENCE in an after_all hook"),
+            ),
+        }
+    }
     schema.tables = tables.into_values().collect();
     read_objects(conn, db, &mut schema).await?;
     Ok(ReadSchema {

@@ -479,3 +479,32 @@ fn postgis_geometry_keeps_srid_and_gets_gist() {
         .unwrap_or_default()
         .contains("USING gist (pos)"));
 }
+
+#[test]
+fn mariadb_sequences_become_sequences_that_continue() {
+    let src = MariaDb::new(&[
+        "CREATE SEQUENCE order_no START WITH 1000 INCREMENT BY 5 MINVALUE 1000 MAXVALUE 999999 NOCACHE",
+        "CREATE SEQUENCE ring START WITH 1 MAXVALUE 3 CYCLE NOCACHE",
+        "CREATE TABLE t (id int PRIMARY KEY)",
+        "DO NEXT VALUE FOR order_no",
+        "DO NEXT VALUE FOR order_no",
+    ]);
+    let db = PgDb::new();
+    migrate(&src, &db, "", "");
+    assert_eq!(
+        rows(&db, "SELECT sequencename, increment_by::text, min_value::text, max_value::text, cycle::text FROM pg_sequences WHERE schemaname = 'app' ORDER BY 1"),
+        [
+            ["order_no", "5", "1000", "999999", "false"],
+            ["ring", "1", "1", "3", "true"]
+        ]
+    );
+    // 1000 and 1005 were handed out in MariaDB: PostgreSQL continues at 1010.
+    assert_eq!(
+        db.scalar("SELECT nextval('app.order_no')::text"),
+        Some("1010".into())
+    );
+    assert_eq!(
+        db.scalar("SELECT nextval('app.ring')::text"),
+        Some("1".into())
+    );
+}
