@@ -549,13 +549,12 @@ async fn prepare_schema(
         }
         (false, _) => script.push_str(&format!("CREATE SCHEMA {quoted};\n")),
     }
-    if plan
-        .schema
-        .tables
-        .iter()
-        .flat_map(|t| &t.columns)
-        .any(|c| matches!(c.data_type, barge_model::DataType::Geometry { .. }))
-    {
+    let extensions = ddl::required_extensions(&plan.schema);
+    if extensions.contains(&"citext") {
+        // ci_as_citext asked for it.
+        script.push_str("CREATE EXTENSION IF NOT EXISTS citext;\n");
+    }
+    if extensions.contains(&"postgis") {
         if settings.postgis.create_extension {
             script.push_str("CREATE EXTENSION IF NOT EXISTS postgis;\n");
         } else {
@@ -574,6 +573,10 @@ async fn prepare_schema(
     }
     for seq in &plan.schema.sequences {
         script.push_str(&ddl::create_sequence(schema, seq));
+        script.push_str(";\n");
+    }
+    for sql in ddl::create_collations(schema, &plan.schema) {
+        script.push_str(&sql);
         script.push_str(";\n");
     }
     for sql in ddl::create_enum_types(schema, &plan.schema) {

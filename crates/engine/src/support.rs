@@ -19,19 +19,6 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     if !matches!(settings.validation, Validation::None | Validation::RowCount) {
         out.push(format!("`validation = \"{}\"`", settings.validation));
     }
-    // MySQL-family options this build reads but does not act on yet.
-    if settings.source.kind.is_mysql_family() {
-        let tm = &settings.type_mapping;
-        if tm.collation_mode != barge_config::CollationMode::None || !tm.collation_map.is_empty() {
-            out.push("`collation_mode` / `collation_map`".to_string());
-        }
-        if tm.ci_as_citext {
-            out.push("`ci_as_citext = true`".to_string());
-        }
-    }
-    if settings.truncate_before_copy {
-        out.push("`truncate_before_copy = true`".to_string());
-    }
     // The MySQL and MariaDB copy strips or replaces NUL bytes; the SQLite one only refuses them.
     if settings.nul_byte_mode != NulByteMode::Error && !settings.source.kind.is_mysql_family() {
         out.push(format!("`nul_byte_mode = \"{}\"`", settings.nul_byte_mode));

@@ -130,6 +130,31 @@ pub struct Column {
     /// the row without setting this column (emulated by a trigger under
     /// `replicate_on_update_current_timestamp`).
     pub on_update_now: bool,
+    /// The PostgreSQL collation of a text column, when it is not the database's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collation: Option<Collation>,
+}
+
+/// A text column's collation in PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collation {
+    /// An existing PostgreSQL collation, by name (`C`, `en-x-icu`, one from `collation_map`).
+    Named(String),
+    /// The nondeterministic ICU collation barge creates in the target schema: equal when
+    /// equal ignoring case, and also accents unless `accents` (MySQL `_ci` / `_as_ci`).
+    CaseInsensitive { accents: bool },
+}
+
+impl Collation {
+    /// The name barge gives the collation it creates.
+    pub fn created_name(&self) -> Option<&'static str> {
+        match self {
+            Collation::Named(_) => None,
+            Collation::CaseInsensitive { accents: false } => Some("barge_ci_ai"),
+            Collation::CaseInsensitive { accents: true } => Some("barge_ci"),
+        }
+    }
 }
 
 impl Column {
@@ -156,6 +181,7 @@ impl Column {
             identity: false,
             comment: None,
             on_update_now: false,
+            collation: None,
         }
     }
 }

@@ -48,6 +48,8 @@ pub enum DataType {
         name: String,
         labels: Vec<String>,
     },
+    /// `citext` (extension): text compared case-insensitively.
+    Citext,
     /// PostGIS `geometry(<kind>[, srid])`; `kind` is PostGIS's name (`Point`, `Geometry`, ...).
     Geometry {
         kind: String,
@@ -85,6 +87,7 @@ impl fmt::Display for DataType {
             DataType::Varbit(n) => write!(f, "bit varying({n})"),
             DataType::Interval => f.write_str("interval"),
             DataType::Inet => f.write_str("inet"),
+            DataType::Citext => f.write_str("citext"),
             DataType::TextArray => f.write_str("text[]"),
             DataType::Enum { name, .. } => write!(f, "enum {name}"),
             DataType::Geometry {
@@ -112,7 +115,7 @@ impl DataType {
     pub fn is_textual(&self) -> bool {
         matches!(
             self,
-            DataType::Text | DataType::Varchar(_) | DataType::Char(_)
+            DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Citext
         )
     }
 }

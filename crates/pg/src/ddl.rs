@@ -38,6 +38,52 @@ pub fn render_type_in(schema: &str, t: &DataType) -> String {
     }
 }
 
+/// The case-insensitive ICU collations the columns use, created in the target schema, each
+/// once. `ks-level1` compares base letters only (MySQL `_ci`: case and accents ignored),
+/// `ks-level2` also accents (`_as_ci`).
+pub fn create_collations(schema_name: &str, schema: &Schema) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for c in schema.tables.iter().flat_map(|t| &t.columns) {
+        let Some(collation) = &c.collation else {
+            continue;
+        };
+        let Some(name) = collation.created_name() else {
+            continue;
+        };
+        if seen.insert(name) {
+            let level = match collation {
+                barge_model::Collation::CaseInsensitive { accents: true } => "level2",
+                _ => "level1",
+            };
+            out.push(format!(
+                "CREATE COLLATION {} (provider = icu, locale = 'und-u-ks-{level}', deterministic = false)",
+                qualified(schema_name, name)
+            ));
+        }
+    }
+    out
+}
+
+/// Extensions the tables need (`citext`, `postgis`), by name.
+pub fn required_extensions(schema: &Schema) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let types = || {
+        schema
+            .tables
+            .iter()
+            .flat_map(|t| &t.columns)
+            .map(|c| &c.data_type)
+    };
+    if types().any(|t| *t == DataType::Citext) {
+        out.push("citext");
+    }
+    if types().any(|t| matches!(t, DataType::Geometry { .. })) {
+        out.push("postgis");
+    }
+    out
+}
+
 /// `CREATE TYPE ... AS ENUM` for every native enum type the tables use, each once.
 pub fn create_enum_types(schema_name: &str, schema: &Schema) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
@@ -214,6 +260,17 @@ fn column_sql(schema: &str, c: &Column, table: &Table) -> String {
         quote_ident(&c.target_name),
         render_type_in(schema, &c.data_type)
     );
+    match &c.collation {
+        Some(barge_model::Collation::Named(name)) => {
+            s.push_str(&format!(" COLLATE {}", quote_ident(name)));
+        }
+        Some(created) => {
+            if let Some(name) = created.created_name() {
+                s.push_str(&format!(" COLLATE {}", qualified(schema, name)));
+            }
+        }
+        None => {}
+    }
     if let Some(barge_model::Generated { expr: Some(e), .. }) = &c.generated {
         s.push_str(&format!(
             " GENERATED ALWAYS AS ({}) STORED",
@@ -482,7 +539,12 @@ pub use barge_model::naming::{primary_key_name, unique_key_name};
 
 /// The whole DDL for a schema, for `plan` output and snapshot tests.
 pub fn schema_script(schema_name: &str, schema: &Schema, unlogged: bool) -> Vec<String> {
-    let mut out = create_enum_types(schema_name, schema);
+    let mut out: Vec<String> = required_extensions(schema)
+        .into_iter()
+        .map(|e| format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(e)))
+        .collect();
+    out.extend(create_collations(schema_name, schema));
+    out.extend(create_enum_types(schema_name, schema));
     out.extend(
         schema
             .sequences

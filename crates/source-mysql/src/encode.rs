@@ -77,7 +77,7 @@ impl ColumnEncoder {
             DataType::Numeric { .. } => ColumnEncoder::Numeric,
             DataType::Float4 => ColumnEncoder::Float4,
             DataType::Float8 => ColumnEncoder::Float8,
-            DataType::Text | DataType::Varchar(_) | DataType::Char(_) => {
+            DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Citext => {
                 if base == "enum" && enum_check_lacks_empty(table, &column.name) {
                     ColumnEncoder::EnumText
                 } else {

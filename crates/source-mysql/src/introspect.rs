@@ -210,6 +210,7 @@ pub(crate) async fn read_schema(
                 datetime_precision: number(r, 9),
                 json_check,
                 srid: number(r, 15).map(|n| n as u32),
+                collation: text(r, 11),
             },
             charset: text(r, 10),
             collation: text(r, 11),
@@ -431,6 +432,7 @@ fn build_column(
     findings.extend(mapped.findings);
     let mut column = Column::new(&c.name, &c.info.column_type, mapped.data_type);
     column.nullable = c.nullable;
+    column.collation = target_collation(c, &column.data_type, options, &tname, findings);
     column.comment = (!c.comment.is_empty()).then(|| c.comment.clone());
     let extra = c.extra.to_ascii_lowercase();
     let dt = c.info.data_type.as_str();
@@ -641,8 +643,23 @@ fn apply_indexes(
             _ => groups.push((r.name.clone(), vec![r])),
         }
     }
+    // Columns that compare case-insensitively in the source but not in PostgreSQL (citext
+    // and barge's ICU collations keep the source's behaviour).
+    let kept: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| {
+            c.data_type == DataType::Citext
+                || matches!(
+                    c.collation,
+                    Some(barge_model::Collation::CaseInsensitive { .. })
+                )
+        })
+        .map(|c| c.name.clone())
+        .collect();
     let case_insensitive = |cols: &[String]| -> Vec<String> {
         cols.iter()
+            .filter(|c| !kept.contains(c))
             .filter(|c| {
                 text_columns
                     .get(&tname)
@@ -851,6 +868,54 @@ fn apply_indexes(
             method: IndexMethod::Btree,
         });
     }
+}
+
+/// The PostgreSQL collation of a text column under `collation_mode` / `collation_map`:
+/// a mapped name first; under `auto`, `_bin` -> `C` (code point order), `_ci` -> barge's
+/// case- and accent-insensitive ICU collation, `_as_ci` -> case-insensitive only; anything
+/// else keeps the database default. citext columns keep theirs (citext is the comparison).
+fn target_collation(
+    c: &ColumnRow,
+    data_type: &DataType,
+    options: &barge_config::TypeMapping,
+    table: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<barge_model::Collation> {
+    use barge_model::Collation;
+    let source = c.collation.as_deref()?;
+    if !matches!(
+        data_type,
+        DataType::Text | DataType::Varchar(_) | DataType::Char(_)
+    ) {
+        return None;
+    }
+    if let Some(name) = options.collation_map.get(source) {
+        return Some(Collation::Named(name.clone()));
+    }
+    if options.collation_mode != barge_config::CollationMode::Auto {
+        return None;
+    }
+    let lower = source.to_ascii_lowercase();
+    if lower.ends_with("_bin") {
+        return Some(Collation::Named("C".into()));
+    }
+    if lower.ends_with("_ci") {
+        findings.push(
+            Finding::info(
+                FindingKind::TypeMapped,
+                format!(
+                    "collation `{source}` becomes a nondeterministic ICU collation: equality, keys and uniqueness ignore case{} as in the source; PostgreSQL 15 refuses LIKE on such columns",
+                    if lower.contains("_as_") { "" } else { " and accents" }
+                ),
+            )
+            .on_table(table)
+            .on_column(&c.name),
+        );
+        return Some(Collation::CaseInsensitive {
+            accents: lower.contains("_as_"),
+        });
+    }
+    None
 }
 
 /// Can PostgreSQL compute a generated column from this expression with the same result?

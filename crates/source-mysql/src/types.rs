@@ -27,6 +27,8 @@ pub struct ColumnTypeInfo {
     pub json_check: bool,
     /// MySQL 8's `SRS_ID` of a spatial column, when the column declares one.
     pub srid: Option<u32>,
+    /// `COLLATION_NAME` of a text column.
+    pub collation: Option<String>,
 }
 
 impl ColumnTypeInfo {
@@ -203,6 +205,23 @@ pub fn map_column_type(
             ));
             DataType::Uuid
         }
+        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext"
+            if options.ci_as_citext && !info.json_check && is_ci(info.collation.as_deref()) =>
+        {
+            findings.push(finding_for(
+                Finding::info(
+                    FindingKind::TypeMapped,
+                    format!(
+                        "`{ct}` with collation `{}` is loaded as citext (ci_as_citext): compared, keyed and unique case-insensitively as in the source{}",
+                        info.collation.as_deref().unwrap_or(""),
+                        if dt.ends_with("char") { "; the length limit is not enforced" } else { "" }
+                    ),
+                ),
+                table,
+                column,
+            ));
+            DataType::Citext
+        }
         "char" | "varchar" => match info.char_max_length {
             _ if options.varchar_as_text && dt == "varchar" => DataType::Text,
             Some(n) if (1..=10_485_760).contains(&n) => {
@@ -317,6 +336,11 @@ pub fn map_column_type(
         data_type,
         findings,
     }
+}
+
+/// Is a MySQL collation case-insensitive (`utf8mb4_general_ci`, `utf8mb4_0900_ai_ci`)?
+pub fn is_ci(collation: Option<&str>) -> bool {
+    collation.is_some_and(|c| c.to_ascii_lowercase().ends_with("_ci"))
 }
 
 /// PostGIS's name for a MySQL spatial type, for `geometry(<kind>)`.

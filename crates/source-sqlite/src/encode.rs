@@ -305,6 +305,7 @@ fn encode(buf: &mut CopyBuffer, t: &DataType, v: ValueRef<'_>) -> Encoded {
             | T::Varbit(_)
             | T::Interval
             | T::Inet
+            | T::Citext
             | T::TextArray
             | T::Enum { .. }
             | T::Geometry { .. },
@@ -337,6 +338,7 @@ fn type_word(t: &DataType) -> &'static str {
         DataType::Bit(_) | DataType::Varbit(_) => "a bit string",
         DataType::Interval => "an interval",
         DataType::Inet => "an inet",
+        DataType::Citext => "a citext",
         DataType::TextArray => "a text array",
         DataType::Enum { .. } => "an enum",
         DataType::Geometry { .. } => "a geometry",

@@ -508,3 +508,53 @@ fn mariadb_sequences_become_sequences_that_continue() {
         Some("1".into())
     );
 }
+
+#[test]
+fn collations_carry_case_insensitivity_when_asked() {
+    let src = MariaDb::new(&[
+        "CREATE TABLE person (
+            id int PRIMARY KEY,
+            email varchar(60) COLLATE utf8mb4_general_ci NOT NULL,
+            code varchar(10) COLLATE utf8mb4_bin,
+            nick varchar(20) COLLATE utf8mb4_unicode_ci,
+            UNIQUE KEY uq_email (email)
+        )",
+        "INSERT INTO person VALUES (1, 'Ann@Example.com', 'b', 'Äb'), (2, 'bob@example.com', 'B', 'x')",
+    ]);
+    // collation_mode = "auto": _ci columns compare like the source; _bin in code point order.
+    let db = PgDb::new();
+    let out = migrate(
+        &src,
+        &db,
+        "",
+        "[type_mapping]\ncollation_mode = \"auto\"\n\n[type_mapping.collation_map]\nutf8mb4_unicode_ci = \"und-x-icu\"",
+    );
+    assert!(
+        !out.contains("compares `email` case-insensitively"),
+        "{out}"
+    );
+    assert_eq!(
+        rows(&db, "SELECT attname, coalesce(collname, '') FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation AND a.attcollation <> 100 WHERE attrelid = 'app.person'::regclass AND attnum > 1 ORDER BY attnum"),
+        [["email", "barge_ci_ai"], ["code", "C"], ["nick", "und-x-icu"]]
+    );
+    assert_eq!(
+        db.scalar("SELECT id::text FROM app.person WHERE email = 'ANN@example.COM'"),
+        Some("1".into())
+    );
+    assert!(db
+        .try_execute("INSERT INTO app.person VALUES (3, 'BOB@EXAMPLE.COM', 'c', 'y')")
+        .is_err());
+    assert_eq!(
+        db.scalar("SELECT string_agg(code, '' ORDER BY code) FROM app.person"),
+        Some("Bb".into())
+    );
+
+    // ci_as_citext: citext columns, the extension created.
+    let db = PgDb::new();
+    migrate(&src, &db, "", "[type_mapping]\nci_as_citext = true");
+    assert_eq!(column_type(&db, "person", "email"), "citext");
+    assert_eq!(column_type(&db, "person", "code"), "character varying(10)");
+    assert!(db
+        .try_execute("INSERT INTO app.person VALUES (3, 'ANN@EXAMPLE.COM', 'c', 'y')")
+        .is_err());
+}
