@@ -15,10 +15,12 @@ pub(crate) const LEDGER_SCHEMA: &str = "_barge";
 const RUN_ITEM: &str = "run";
 
 /// Done items of one run (the run is identified by its target schema).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Ledger {
     run: String,
     done: HashSet<String>,
+    /// Items undone during this run (their records deleted with the undoing statement).
+    forgotten: std::sync::Mutex<HashSet<String>>,
     rows: HashMap<String, u64>,
     /// Fingerprint recorded when the run started, if a run is recorded.
     pub fingerprint: Option<String>,
@@ -76,7 +78,26 @@ impl Ledger {
     }
 
     pub(crate) fn is_done(&self, item: &str) -> bool {
-        self.done.contains(item)
+        self.done.contains(item) && !crate::sync::lock(&self.forgotten).contains(item)
+    }
+
+    /// The statement that deletes the records of `items`; run it in the transaction that
+    /// undoes them, then call [`Ledger::forget`].
+    pub(crate) fn delete_sql(&self, items: &[String]) -> String {
+        format!(
+            "DELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {} AND item IN ({})",
+            quote_literal(&self.run),
+            items
+                .iter()
+                .map(|i| quote_literal(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+
+    /// Treat `items` as not done from now on (their records were deleted).
+    pub(crate) fn forget(&self, items: &[String]) {
+        crate::sync::lock(&self.forgotten).extend(items.iter().cloned());
     }
 
     /// Rows recorded for a done copy item.

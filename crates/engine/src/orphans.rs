@@ -8,12 +8,22 @@
 //!   reference);
 //! - `report` counts orphans per foreign key and stops before creating any, saying how to go
 //!   on; the `clean_orphans_max_rows` fuse counts the direct orphans before touching any row.
+//!
+//! Counting orphans and validating a foreign key are the same anti-join over the child table.
+//! In `apply` mode without a fuse, where nothing has to be decided before rows change, barge
+//! therefore validates first: the keys are added `NOT VALID` and validated, and only when a
+//! validation finds a missing parent are they dropped again, the orphans cleaned as above and
+//! the keys added anew. A clean load (the usual case) scans each child table once, not twice.
 
 use crate::ledger::{item, Ledger};
+use crate::postload::{self, Step};
+use crate::progress::{ProgressEvent, ProgressSink};
 use crate::EngineError;
 use barge_config::{CleanOrphansMode, Settings};
 use barge_model::{FkAction, ForeignKey, Schema, Table};
 use barge_pg::{ddl, orphans};
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Orphan counts of every foreign key, in order, on up to `workers` connections.
 async fn count_all(
@@ -59,6 +69,133 @@ async fn count_all(
         }
     }
     Ok(counts)
+}
+
+/// Orphan handling and foreign keys, end to end; returns summary lines for what changed.
+pub(crate) async fn foreign_keys(
+    client: &tokio_postgres::Client,
+    pg: &tokio_postgres::Config,
+    workers: usize,
+    settings: &Settings,
+    schema: &Schema,
+    ledger: &Arc<Ledger>,
+    sink: &Arc<dyn ProgressSink>,
+) -> Result<Vec<String>, EngineError> {
+    let name = settings.schema.as_str();
+    let marker = item::step("orphan cleanup");
+    let validate_first = settings.clean_orphans
+        && settings.clean_orphans_mode == CleanOrphansMode::Apply
+        && settings.clean_orphans_max_rows.is_none()
+        && !ledger.is_done(&marker);
+    if validate_first {
+        sink.event(ProgressEvent::Phase("adding foreign keys"));
+        let (add, validate) = postload::foreign_key_steps(name, schema);
+        let keys: Vec<String> = add
+            .iter()
+            .chain(&validate)
+            .map(|s| item::step(&s.what))
+            .collect();
+        // Adding takes locks on both tables; one connection avoids lock waits between them.
+        postload::run_parallel(pg, 1, add, sink, ledger).await?;
+        let violated = validate_all(pg, workers, validate, ledger, sink).await?;
+        if violated == 0 {
+            client
+                .batch_execute(&ledger.record_sql(&marker, 0))
+                .await
+                .map_err(|e| EngineError::statement("recording orphan cleanup", "", &e))?;
+            return Ok(Vec::new());
+        }
+        // Orphans: undo the keys (and their records) in one transaction, then clean.
+        let mut undo = String::from("BEGIN;\n");
+        for t in &schema.tables {
+            for fk in &t.foreign_keys {
+                undo.push_str(&ddl::drop_foreign_key(name, t, fk));
+                undo.push_str(";\n");
+            }
+        }
+        undo.push_str(&ledger.delete_sql(&keys));
+        undo.push_str(";\nCOMMIT");
+        if let Err(e) = client.batch_execute(&undo).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(EngineError::statement(
+                "dropping foreign keys to clean orphan rows",
+                &undo,
+                &e,
+            ));
+        }
+        ledger.forget(&keys);
+    }
+    let mut lines = Vec::new();
+    if settings.clean_orphans {
+        sink.event(ProgressEvent::Phase("cleaning orphan rows"));
+        lines = clean(client, pg, workers, settings, schema, ledger).await?;
+    }
+    sink.event(ProgressEvent::Phase("adding foreign keys"));
+    let (add, validate) = postload::foreign_key_steps(name, schema);
+    postload::run_parallel(pg, 1, add, sink, ledger).await?;
+    postload::run_parallel(pg, workers, validate, sink, ledger).await?;
+    Ok(lines)
+}
+
+/// Validate foreign keys on up to `workers` connections, each with its ledger record; a key
+/// that finds rows without a parent is left NOT VALID and counted. Other failures stop.
+async fn validate_all(
+    pg: &tokio_postgres::Config,
+    workers: usize,
+    steps: Vec<Step>,
+    ledger: &Arc<Ledger>,
+    sink: &Arc<dyn ProgressSink>,
+) -> Result<usize, EngineError> {
+    let steps: Vec<Step> = steps
+        .into_iter()
+        .filter(|s| !ledger.is_done(&item::step(&s.what)))
+        .collect();
+    if steps.is_empty() {
+        return Ok(0);
+    }
+    let workers = workers.clamp(1, steps.len());
+    let queue = Arc::new(crate::sync::SharedQueue::new(steps));
+    let mut handles = Vec::new();
+    for _ in 0..workers {
+        let (pg, queue, ledger, sink) = (pg.clone(), queue.clone(), ledger.clone(), sink.clone());
+        handles.push(tokio::spawn(async move {
+            let client = barge_pg::connect(&pg).await?;
+            let mut violated = 0usize;
+            while let Some(step) = queue.pop() {
+                postload::test_hook_step_delay().await;
+                let started = Instant::now();
+                let key = item::step(&step.what);
+                let sql = format!(
+                    "BEGIN;\n{};\n{};\nCOMMIT",
+                    step.sql,
+                    ledger.record_sql(&key, 0)
+                );
+                match client.batch_execute(&sql).await {
+                    Ok(()) => sink.event(ProgressEvent::Step {
+                        what: step.what,
+                        seconds: started.elapsed().as_secs_f64(),
+                    }),
+                    Err(e) => {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                        if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION)
+                        {
+                            violated += 1;
+                        } else {
+                            return Err(EngineError::statement(&step.what, &step.sql, &e));
+                        }
+                    }
+                }
+            }
+            Ok::<_, EngineError>(violated)
+        }));
+    }
+    let mut violated = 0;
+    for h in handles {
+        violated += h
+            .await
+            .map_err(|e| EngineError::Setup(format!("a foreign key validation failed: {e}")))??;
+    }
+    Ok(violated)
 }
 
 /// Clean orphans; returns summary lines for what changed.

@@ -273,17 +273,10 @@ pub async fn migrate(
             sink.event(ProgressEvent::Phase("running before_fk hooks"));
             hooks::run(&client, HookPoint::BeforeFk, &hook_files, schema, &ledger).await?;
         }
-        if settings.clean_orphans {
-            sink.event(ProgressEvent::Phase("cleaning orphan rows"));
-            let cleaned =
-                crate::orphans::clean(&client, &pg, workers, settings, s, &ledger).await?;
-            warnings.extend(cleaned);
-        }
-        sink.event(ProgressEvent::Phase("adding foreign keys"));
-        let (add, validate) = postload::foreign_key_steps(schema, s);
-        // Adding takes locks on both tables; one connection avoids lock waits between them.
-        postload::run_parallel(&pg, 1, add, &sink, &ledger).await?;
-        postload::run_parallel(&pg, workers, validate, &sink, &ledger).await?;
+        let cleaned =
+            crate::orphans::foreign_keys(&client, &pg, workers, settings, s, &ledger, &sink)
+                .await?;
+        warnings.extend(cleaned);
         sink.event(ProgressEvent::Phase("adding check constraints"));
         warnings.extend(postload::add_checks(&client, schema, s, &ledger).await?);
         // After orphan cleanup, whose UPDATEs (SET NULL) must not touch the timestamps.

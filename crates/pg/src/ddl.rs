@@ -396,6 +396,14 @@ pub fn add_foreign_key(schema: &str, table: &Table, fk: &ForeignKey, parent: &Ta
     )
 }
 
+pub fn drop_foreign_key(schema: &str, table: &Table, fk: &ForeignKey) -> String {
+    format!(
+        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+        qualified(schema, &table.target_name),
+        quote_ident(&foreign_key_name(table, fk))
+    )
+}
+
 pub fn validate_foreign_key(schema: &str, table: &Table, fk: &ForeignKey) -> String {
     format!(
         "ALTER TABLE {} VALIDATE CONSTRAINT {}",
