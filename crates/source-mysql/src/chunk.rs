@@ -3,6 +3,9 @@
 //! Boundaries are keys that exist, read in one ordered pass over the key index, split into
 //! seeks (`WHERE key >= previous ORDER BY key LIMIT chunk_size, 1`): the server walks the index,
 //! only one key per chunk crosses the wire, and no chunk is ever empty however sparse the keys.
+//! A big table whose key leads with an integer is walked in a few sub-ranges at once, each
+//! starting at the first existing key at or after an evenly spaced value of that column (so
+//! those starts are existing keys too, and the chunk just before each may be shorter).
 //!
 //! A chunk is filtered with `key >= start AND key < end` in tuple order. Row constructors
 //! (`(a, b) >= (1, 2)`) are not used: MariaDB 10.11 does not turn them into an index range and
@@ -270,6 +273,9 @@ pub(crate) async fn collations(
     Ok(out)
 }
 
+/// Sub-ranges of the key that are planned side by side for a big table.
+const PLAN_PARALLELISM: i128 = 4;
+
 pub(crate) async fn plan_chunks(
     source: &MysqlSource,
     table: &Table,
@@ -282,6 +288,111 @@ pub(crate) async fn plan_chunks(
     let Some(key) = chunk_key(table, Some(&collations)) else {
         return Ok(vec![KeyRange::WHOLE]);
     };
+    // A big table whose key leads with an integer is planned in a few sub-ranges at once:
+    // the seeks within one sub-range depend on each other, those of different ones do not.
+    let big = table.row_count.unwrap_or(0) >= 4 * chunk_size;
+    let starts = if big && matches!(key.columns[0].1, KeyKind::Signed | KeyKind::Unsigned) {
+        sub_range_starts(source, table, &key).await?
+    } else {
+        Vec::new()
+    };
+    let mut pieces: Vec<(Option<Vec<KeyValue>>, Option<i128>)> = Vec::new();
+    let mut previous: Option<Vec<KeyValue>> = None;
+    for s in &starts {
+        pieces.push((previous.take(), first_int(s)));
+        previous = Some(s.clone());
+    }
+    pieces.push((previous, None));
+    let planned = futures_util::future::try_join_all(
+        pieces
+            .iter()
+            .map(|(from, stop)| seek_bounds(source, table, &key, chunk_size, from.clone(), *stop)),
+    )
+    .await?;
+    let mut bounds: Vec<Vec<KeyValue>> = Vec::new();
+    for ((from, _), found) in pieces.into_iter().zip(planned) {
+        bounds.extend(from);
+        bounds.extend(found);
+    }
+    if bounds.is_empty() {
+        return Ok(vec![KeyRange::WHOLE]);
+    }
+    Ok(KeyRange::split_at(bounds))
+}
+
+fn first_int(key: &[KeyValue]) -> Option<i128> {
+    match key.first()? {
+        KeyValue::Int(n) => Some(i128::from(*n)),
+        KeyValue::UInt(n) => Some(i128::from(*n)),
+        _ => None,
+    }
+}
+
+/// The first existing key at or after each of `PLAN_PARALLELISM - 1` evenly spaced values
+/// of the leading integer column, in order, without duplicates (each an index seek).
+async fn sub_range_starts(
+    source: &MysqlSource,
+    table: &Table,
+    key: &ChunkKey,
+) -> Result<Vec<Vec<KeyValue>>, MysqlError> {
+    let read_err = |source| MysqlError::Read {
+        table: table.name.clone(),
+        source,
+    };
+    let lead = quote_ident(&key.columns[0].0);
+    let t = quote_ident(&table.name);
+    let mut conn = source.conn_for_table(&table.name).await?;
+    let row: Option<Row> = conn
+        .query_first(format!("SELECT MIN({lead}), MAX({lead}) FROM {t}"))
+        .await
+        .map_err(read_err)?;
+    let int = |row: &Row, i: usize| -> Option<i128> {
+        match row.as_ref(i) {
+            Some(Value::Bytes(b)) => std::str::from_utf8(b).ok()?.parse().ok(),
+            _ => None,
+        }
+    };
+    let Some((Some(min), Some(max))) = row.as_ref().map(|r| (int(r, 0), int(r, 1))) else {
+        return Ok(Vec::new());
+    };
+    let select: Vec<String> = (0..key.columns.len()).map(|i| key.read_expr(i)).collect();
+    let order: Vec<String> = key.columns.iter().map(|(n, _)| quote_ident(n)).collect();
+    let mut starts: Vec<Vec<KeyValue>> = Vec::new();
+    for i in 1..PLAN_PARALLELISM {
+        let at = min + (max - min) * i / PLAN_PARALLELISM;
+        if starts
+            .last()
+            .and_then(|s| first_int(s))
+            .is_some_and(|last| at <= last)
+        {
+            continue;
+        }
+        let sql = format!(
+            "SELECT {} FROM {t} WHERE {lead} >= {at} ORDER BY {} LIMIT 1",
+            select.join(", "),
+            order.join(", ")
+        );
+        let row: Option<Row> = conn.query_first(sql).await.map_err(read_err)?;
+        let Some(row) = row else { break };
+        let values = key_values(table, key, &row)?;
+        if starts.last() != Some(&values) && first_int(&values) != Some(min) {
+            starts.push(values);
+        }
+    }
+    Ok(starts)
+}
+
+/// Boundaries every `chunk_size` keys after `from` (the table's start when `None`), up to the
+/// first key whose leading column reaches `stop`: one ordered walk of the key index, split
+/// into `LIMIT chunk_size, 1` seeks so only the boundaries cross the wire.
+async fn seek_bounds(
+    source: &MysqlSource,
+    table: &Table,
+    key: &ChunkKey,
+    chunk_size: u64,
+    from: Option<Vec<KeyValue>>,
+    stop: Option<i128>,
+) -> Result<Vec<Vec<KeyValue>>, MysqlError> {
     let read_err = |source| MysqlError::Read {
         table: table.name.clone(),
         source,
@@ -291,7 +402,7 @@ pub(crate) async fn plan_chunks(
     let mut conn = source.conn_for_table(&table.name).await?;
     let mut bounds: Vec<Vec<KeyValue>> = Vec::new();
     loop {
-        let filter = match bounds.last() {
+        let filter = match bounds.last().or(from.as_ref()) {
             Some(prev) => format!(
                 " WHERE {}",
                 key.bound_predicate(prev, true)
@@ -312,35 +423,43 @@ pub(crate) async fn plan_chunks(
         let Some(row) = row else {
             break;
         };
-        let mut values = Vec::with_capacity(key.columns.len());
-        for i in 0..key.columns.len() {
-            let raw = match row.as_ref(i) {
-                Some(Value::Bytes(b)) => b.as_slice(),
-                _ => {
-                    return Err(MysqlError::BadRange {
-                        table: table.name.clone(),
-                        why: format!("key column `{}` holds NULL", key.columns[i].0),
-                    })
-                }
-            };
-            let v = key
-                .parse_value(i, raw)
-                .ok_or_else(|| MysqlError::BadRange {
-                    table: table.name.clone(),
-                    why: format!(
-                        "key value `{}` of column `{}` cannot be read back",
-                        String::from_utf8_lossy(raw),
-                        key.columns[i].0
-                    ),
-                })?;
-            values.push(v);
+        let values = key_values(table, key, &row)?;
+        if let (Some(stop), Some(v)) = (stop, first_int(&values)) {
+            if v >= stop {
+                break;
+            }
         }
         bounds.push(values);
     }
-    if bounds.is_empty() {
-        return Ok(vec![KeyRange::WHOLE]);
+    Ok(bounds)
+}
+
+/// A boundary row read back into key values.
+fn key_values(table: &Table, key: &ChunkKey, row: &Row) -> Result<Vec<KeyValue>, MysqlError> {
+    let mut values = Vec::with_capacity(key.columns.len());
+    for i in 0..key.columns.len() {
+        let raw = match row.as_ref(i) {
+            Some(Value::Bytes(b)) => b.as_slice(),
+            _ => {
+                return Err(MysqlError::BadRange {
+                    table: table.name.clone(),
+                    why: format!("key column `{}` holds NULL", key.columns[i].0),
+                })
+            }
+        };
+        let v = key
+            .parse_value(i, raw)
+            .ok_or_else(|| MysqlError::BadRange {
+                table: table.name.clone(),
+                why: format!(
+                    "key value `{}` of column `{}` cannot be read back",
+                    String::from_utf8_lossy(raw),
+                    key.columns[i].0
+                ),
+            })?;
+        values.push(v);
     }
-    Ok(KeyRange::split_at(bounds))
+    Ok(values)
 }
 
 #[cfg(test)]

@@ -17,21 +17,26 @@ async fn check_partition(
     let pg = PgSchema::new("chunks").await;
     pg.create(t).await;
     let mut total = 0;
+    let mut short = 0;
     for (i, range) in chunks.iter().enumerate() {
         let copied = copy(source, t, range, InvalidValuePolicy::Error)
             .await
             .unwrap_or_else(|e| panic!("chunk {i}: {e}"));
         assert!(copied.rows > 0, "chunk {i} ({range:?}) is empty");
-        if i + 1 < chunks.len() {
-            assert_eq!(
-                copied.rows, chunk_size,
-                "chunk {i} holds exactly chunk_size rows"
-            );
+        assert!(
+            copied.rows <= chunk_size,
+            "chunk {i} holds at most chunk_size rows"
+        );
+        if i + 1 < chunks.len() && copied.rows < chunk_size {
+            short += 1;
         }
         assert_eq!(copied.rows, copied.reported_rows);
         total += copied.rows;
         pg.load(t, copied.stream).await;
     }
+    // Big tables with an integer-led key are planned in up to 4 sub-ranges at once: the chunk
+    // before each sub-range's start may be short. Every other chunk but the last is full.
+    assert!(short <= 3, "{short} short chunks");
     let keys = key
         .iter()
         .map(|k| format!("\"{k}\""))
@@ -86,7 +91,7 @@ async fn composite_text_key_partitions_exactly() {
     let n = source_count(&db, "c").await;
     assert!(n > 1000);
     let chunks = check_partition(&source, t, 97, &["a", "b", "d"]).await;
-    assert_eq!(chunks.len() as u64, n.div_ceil(97));
+    assert!(chunks.len() as u64 >= n.div_ceil(97) && chunks.len() as u64 <= n.div_ceil(97) + 3);
     let first_end = chunks[0].end.as_ref().unwrap();
     assert!(matches!(first_end[0], KeyValue::Int(_)));
     assert!(matches!(first_end[1], KeyValue::Bytes(_)));
@@ -131,11 +136,11 @@ async fn sparse_and_unsigned_keys() {
         .await
         .unwrap();
     let chunks = check_partition(&source, table(&schema, "s"), 7, &["id"]).await;
-    assert_eq!(chunks.len(), 302usize.div_ceil(7));
+    assert!(chunks.len() >= 302usize.div_ceil(7) && chunks.len() <= 302usize.div_ceil(7) + 3);
     assert_eq!(chunks[0].start, None);
     assert_eq!(chunks.last().unwrap().end, None);
     let chunks = check_partition(&source, table(&schema, "u"), 10, &["id"]).await;
-    assert_eq!(chunks.len(), 11);
+    assert!((11..=14).contains(&chunks.len()));
     assert!(chunks
         .iter()
         .filter_map(|c| c.end.as_ref())
