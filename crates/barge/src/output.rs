@@ -162,6 +162,25 @@ impl Output {
                 if let Some(d) = &c.default {
                     extra.push(format!("default {}", barge_pg_default(d, c, t)));
                 }
+                if let Some(barge_model::Generated { expr: Some(e), .. }) = &c.generated {
+                    extra.push(format!(
+                        "generated always as ({}) stored",
+                        barge_pg::ddl::render_expr(e, t)
+                    ));
+                }
+                match &c.collation {
+                    Some(barge_model::Collation::Named(n)) => {
+                        extra.push(format!("collate \"{n}\""))
+                    }
+                    Some(other) => extra.push(format!(
+                        "collate {}",
+                        other.created_name().unwrap_or_default()
+                    )),
+                    None => {}
+                }
+                if c.on_update_now {
+                    extra.push("on update: now (trigger)".to_string());
+                }
                 say!(
                     "    {:<28} {:<20} -> {:<24} {}",
                     c.name,
@@ -202,6 +221,22 @@ impl Output {
                     identities.join(", ")
                 );
             }
+        }
+        for seq in &plan.schema.sequences {
+            say!(
+                "sequence `{}` -> `{}`  (increment {}, {}..{}{}, next {})",
+                seq.name,
+                seq.target_name,
+                seq.increment,
+                seq.min,
+                seq.max,
+                if seq.cycle { ", cycle" } else { "" },
+                seq.next
+            );
+        }
+        let extensions = barge_pg::ddl::required_extensions(&plan.schema);
+        if !extensions.is_empty() {
+            say!("extensions needed in the target: {}", extensions.join(", "));
         }
         let objects = &plan.schema;
         if !(objects.views.is_empty() && objects.triggers.is_empty() && objects.routines.is_empty())
