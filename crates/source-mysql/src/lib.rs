@@ -155,9 +155,14 @@ pub struct MysqlSource {
 impl MysqlSource {
     /// Connect with a `mysql://` (or `mariadb://`) URL, or a go-mysql DSN
     /// (`user:pass@tcp(host:port)/db`).
+    ///
+    /// TLS follows the MySQL client's `ssl-mode` (also `sslmode`) URL parameter, with
+    /// `ssl-ca=/path/ca.pem` for the CA, or go-mysql's `tls=true|skip-verify|preferred|false`:
+    /// see [`TlsMode`]. Without one, TLS is used when the server offers it (`preferred`).
     pub async fn connect(url: &str) -> Result<Self, MysqlError> {
-        let opts = parse_url(url)?;
-        Self::open(OptsBuilder::from_opts(opts)).await
+        let (url, tls) = split_tls_params(url)?;
+        let opts = parse_url(&url)?;
+        Self::open_with_tls(OptsBuilder::from_opts(opts), &tls).await
     }
 
     /// Connect from separate fields (a credentials entry).
@@ -174,7 +179,31 @@ impl MysqlSource {
             .user(Some(user))
             .pass((!password.is_empty()).then_some(password))
             .db_name(Some(database));
-        Self::open(builder).await
+        Self::open_with_tls(builder, &Tls::default()).await
+    }
+
+    /// Open with the TLS settings asked for; `preferred` falls back to a plain connection
+    /// only when the server has no TLS at all.
+    async fn open_with_tls(builder: OptsBuilder, tls: &Tls) -> Result<Self, MysqlError> {
+        let Some(ssl) = tls.ssl_opts() else {
+            return Self::open(builder).await;
+        };
+        // A local server would otherwise be reached over its socket, without TLS.
+        let secured = builder.clone().ssl_opts(ssl).prefer_socket(false);
+        match Self::open(secured).await {
+            Err(MysqlError::Connect { source, .. })
+                if tls.mode == TlsMode::Preferred
+                    && matches!(
+                        source,
+                        mysql_async::Error::Driver(
+                            mysql_async::DriverError::NoClientSslFlagFromServer
+                        )
+                    ) =>
+            {
+                Self::open(builder).await
+            }
+            other => other,
+        }
     }
 
     async fn open(builder: OptsBuilder) -> Result<Self, MysqlError> {
@@ -520,6 +549,105 @@ impl Drop for SourceConn {
     }
 }
 
+/// The MySQL client's `--ssl-mode` values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain connection.
+    Disabled,
+    /// TLS when the server offers it (certificate not verified), plain otherwise.
+    #[default]
+    Preferred,
+    /// TLS or fail; the certificate is not verified (as the MySQL client's REQUIRED).
+    Required,
+    /// TLS with the server certificate verified against the CA (`ssl-ca`, else the
+    /// built-in Mozilla roots). The MySQL client skips the host-name check here; the driver
+    /// barge uses cannot (its skip is broken with current rustls), so the certificate must
+    /// name the host, or the name it carries is given with `ssl-hostname`.
+    VerifyCa,
+    /// As `VerifyCa`, and the certificate must name the host connected to.
+    VerifyIdentity,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Tls {
+    mode: TlsMode,
+    ca: Option<std::path::PathBuf>,
+    /// The name the server certificate must carry, when it is not the host connected to.
+    hostname: Option<String>,
+}
+
+impl Tls {
+    fn ssl_opts(&self) -> Option<mysql_async::SslOpts> {
+        let base = || {
+            let mut opts = mysql_async::SslOpts::default();
+            if let Some(ca) = &self.ca {
+                opts = opts.with_root_certs(vec![ca.clone().into()]);
+            }
+            if let Some(name) = &self.hostname {
+                opts = opts.with_danger_tls_hostname_override(Some(name.clone()));
+            }
+            opts
+        };
+        match self.mode {
+            TlsMode::Disabled => None,
+            TlsMode::Preferred | TlsMode::Required => Some(
+                base()
+                    .with_danger_accept_invalid_certs(true)
+                    .with_danger_skip_domain_validation(true),
+            ),
+            TlsMode::VerifyCa | TlsMode::VerifyIdentity => Some(base()),
+        }
+    }
+}
+
+/// Take the TLS parameters out of a URL or go-mysql DSN (the driver does not know them).
+fn split_tls_params(url: &str) -> Result<(String, Tls), MysqlError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), Tls::default()));
+    };
+    let mut tls = Tls::default();
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let bad = || {
+            MysqlError::Url(format!(
+                "`{key}={value}` is not a TLS mode; use disabled, preferred, required, verify_ca or verify_identity"
+            ))
+        };
+        match key.to_ascii_lowercase().replace('_', "-").as_str() {
+            "ssl-mode" | "sslmode" => {
+                tls.mode = match value.to_ascii_lowercase().replace('_', "-").as_str() {
+                    "disabled" | "disable" => TlsMode::Disabled,
+                    "preferred" | "prefer" => TlsMode::Preferred,
+                    "required" | "require" => TlsMode::Required,
+                    "verify-ca" => TlsMode::VerifyCa,
+                    "verify-identity" | "verify-full" => TlsMode::VerifyIdentity,
+                    _ => return Err(bad()),
+                }
+            }
+            "ssl-ca" | "sslrootcert" => tls.ca = Some(value.into()),
+            "ssl-hostname" => tls.hostname = Some(value.to_string()),
+            // go-mysql's spelling.
+            "tls" => {
+                tls.mode = match value.to_ascii_lowercase().as_str() {
+                    "false" => TlsMode::Disabled,
+                    "preferred" => TlsMode::Preferred,
+                    "skip-verify" => TlsMode::Required,
+                    "true" => TlsMode::VerifyIdentity,
+                    _ => return Err(bad()),
+                }
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((url, tls))
+}
+
 /// Parse a `mysql://`/`mariadb://` URL or a go-mysql DSN into connection options.
 fn parse_url(url: &str) -> Result<Opts, MysqlError> {
     let url = url.trim();
@@ -590,5 +718,29 @@ mod tests {
         assert_eq!(o.db_name(), Some("shop"));
         assert!(parse_url("postgres://x/y").is_err());
         assert_eq!(quote_ident("a`b"), "`a``b`");
+    }
+
+    #[test]
+    fn tls_parameters() {
+        let (url, tls) =
+            split_tls_params("mysql://u@h/db?ssl-mode=VERIFY_CA&ssl-ca=/etc/ca.pem").unwrap();
+        assert_eq!(url, "mysql://u@h/db");
+        assert_eq!(tls.mode, TlsMode::VerifyCa);
+        assert_eq!(tls.ca.as_deref(), Some(std::path::Path::new("/etc/ca.pem")));
+        let (url, tls) =
+            split_tls_params("u:p@tcp(h:3306)/db?tls=skip-verify&parseTime=true").unwrap();
+        assert_eq!(url, "u:p@tcp(h:3306)/db?parseTime=true");
+        assert_eq!(tls.mode, TlsMode::Required);
+        assert_eq!(
+            split_tls_params("mysql://u@h/db").unwrap().1.mode,
+            TlsMode::Preferred
+        );
+        assert!(split_tls_params("mysql://u@h/db?sslmode=sometimes").is_err());
+        assert!(Tls {
+            mode: TlsMode::Disabled,
+            ..Tls::default()
+        }
+        .ssl_opts()
+        .is_none());
     }
 }

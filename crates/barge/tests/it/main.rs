@@ -6,6 +6,7 @@ mod encoders;
 mod hooks;
 mod mariadb;
 mod mysql_features;
+mod mysql_tls;
 mod orphans;
 mod plan;
 mod resume;
