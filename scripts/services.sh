@@ -11,7 +11,7 @@
 #     password, and a superuser role `root` exists.
 #   - MariaDB accepts TCP connections on 127.0.0.1:$MYSQL_PORT as `root` with an empty password.
 #   - the PostGIS extension is available to the running PostgreSQL major version.
-#   - sqlite3, /usr/bin/time, psql and the mariadb client are installed.
+#   - sqlite3, /usr/bin/time, openssl, psql and the mariadb client are installed.
 # Servers that are already running are left alone; the script only installs, starts or opens
 # access where something is missing, so it is safe to run before every test run.
 #
@@ -68,6 +68,8 @@ ensure_tools() {
     command -v sqlite3 >/dev/null || missing+=(sqlite3)
     # bench/ reads peak RSS from GNU time; the bash keyword `time` cannot report it.
     [[ -x /usr/bin/time ]] || missing+=(time)
+    # The MySQL TLS test makes its own certificate authority.
+    command -v openssl >/dev/null || missing+=(openssl)
     if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 }
 
