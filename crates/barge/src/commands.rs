@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> u8 {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match runtime.block_on(barge_engine::build_plan(&settings)) {
+            match runtime.block_on(barge_engine::build_report(&settings)) {
                 Ok(plan) => {
                     if !out.plan(&plan, args.format) {
                         return exit::FAILED;

@@ -181,6 +181,9 @@ impl Output {
                 if c.on_update_now {
                     extra.push("on update: now (trigger)".to_string());
                 }
+                if let Some(comment) = &c.comment {
+                    extra.push(format!("comment {comment:?}"));
+                }
                 say!(
                     "    {:<28} {:<20} -> {:<24} {}",
                     c.name,
@@ -200,6 +203,9 @@ impl Output {
             }
             for c in &t.checks {
                 say!("    check `{}`", barge_pg::ddl::render_expr(&c.expr, t));
+            }
+            if let Some(comment) = &t.comment {
+                say!("    comment {comment:?}");
             }
             for fk in &t.foreign_keys {
                 say!(
@@ -234,9 +240,30 @@ impl Output {
                 seq.next
             );
         }
-        let extensions = barge_pg::ddl::required_extensions(&plan.schema);
-        if !extensions.is_empty() {
-            say!("extensions needed in the target: {}", extensions.join(", "));
+        if !plan.extensions.is_empty() {
+            say!(
+                "extensions needed in the target: {}",
+                plan.extensions.join(", ")
+            );
+        }
+        let rows: u64 = plan.tables.iter().map(|t| t.rows).sum();
+        say!(
+            "estimated copy time: {:.1} s for {rows} rows (at {} rows/s; keys and indexes come on top)",
+            plan.estimated_copy_seconds,
+            barge_engine::ESTIMATE_ROWS_PER_SECOND
+        );
+        if !plan.orphans.is_empty() {
+            say!();
+            say!("orphan rows on the source (moved to `{}_orphans` or set NULL before foreign keys, see clean_orphans):", plan.target_schema);
+            for o in &plan.orphans {
+                say!(
+                    "    `{}` -> `{}` (foreign key `{}`): {} row(s)",
+                    o.table,
+                    o.parent,
+                    o.foreign_key,
+                    o.rows
+                );
+            }
         }
         let objects = &plan.schema;
         if !(objects.views.is_empty() && objects.triggers.is_empty() && objects.routines.is_empty())
@@ -448,9 +475,44 @@ fn plan_markdown(plan: &MigrationPlan) -> String {
     let _ = writeln!(md, "- source: `{}`", plan.source);
     let _ = writeln!(
         md,
-        "- target: `{}`, schema `{}`\n",
+        "- target: `{}`, schema `{}`",
         plan.target, plan.target_schema
     );
+    if !plan.extensions.is_empty() {
+        let _ = writeln!(
+            md,
+            "- extensions needed in the target: {}",
+            plan.extensions
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(
+        md,
+        "- estimated copy time: {:.1} s (at {} rows/s; keys and indexes come on top)\n",
+        plan.estimated_copy_seconds,
+        barge_engine::ESTIMATE_ROWS_PER_SECOND
+    );
+    if !plan.orphans.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Orphan rows\n\nCounted on the source; moved to `{}_orphans` (or their key set NULL) before foreign keys are created.\n\n| table | parent | foreign key | rows |\n| --- | --- | --- | ---: |",
+            plan.target_schema
+        );
+        for o in &plan.orphans {
+            let _ = writeln!(
+                md,
+                "| `{}` | `{}` | `{}` | {} |",
+                esc(&o.table),
+                esc(&o.parent),
+                esc(&o.foreign_key),
+                o.rows
+            );
+        }
+        let _ = writeln!(md);
+    }
     let _ = writeln!(md, "## Tables\n");
     let _ = writeln!(
         md,

@@ -26,7 +26,9 @@ mod sync;
 mod validate;
 
 pub use error::EngineError;
-pub use plan::{build_plan, MigrationPlan, TablePlan};
+pub use plan::{
+    build_plan, build_report, MigrationPlan, OrphanCount, TablePlan, ESTIMATE_ROWS_PER_SECOND,
+};
 pub use progress::{ProgressEvent, ProgressSink};
 pub use run::{migrate, MigrationSummary, RunMode, TableSummary};
 pub use validate::{validate, TableCheck};

@@ -238,6 +238,22 @@ impl Source {
         }
     }
 
+    /// Orphan rows of one foreign key, counted on the source.
+    pub(crate) async fn count_orphans(
+        &self,
+        child: &barge_model::Table,
+        fk: &barge_model::ForeignKey,
+        parent: &barge_model::Table,
+    ) -> Result<u64, EngineError> {
+        match self {
+            Source::Sqlite(s) => {
+                let (s, c, f, p) = (s.clone(), child.clone(), fk.clone(), parent.clone());
+                blocking(move || s.count_orphans(&c, &f, &p)).await
+            }
+            Source::Mysql(m) => Ok(m.count_orphans(child, fk, parent).await?),
+        }
+    }
+
     /// Values the source changed under an explicit option (zero dates loaded as NULL under
     /// `zero_date_mode = "null"`), as lines for the summary.
     pub(crate) fn changes(&self) -> Vec<String> {

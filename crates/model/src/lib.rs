@@ -10,6 +10,7 @@ pub mod copy;
 pub mod expr;
 pub mod finding;
 pub mod naming;
+pub mod orphans;
 pub mod schema;
 pub mod types;
 

@@ -367,6 +367,25 @@ impl MysqlSource {
         Ok(n.unwrap_or(0))
     }
 
+    /// Rows of `child` whose foreign key names no row of `parent` (MATCH SIMPLE), compared
+    /// as the server compares them (under the columns' collations).
+    pub async fn count_orphans(
+        &self,
+        child: &barge_model::Table,
+        fk: &barge_model::ForeignKey,
+        parent: &barge_model::Table,
+    ) -> Result<u64, MysqlError> {
+        let sql = barge_model::orphans::count_sql(child, fk, parent, &quote_ident);
+        let mut conn = self.conn_for_table(&child.name).await?;
+        let n: Option<u64> = mysql_async::prelude::Queryable::query_first(&mut *conn, sql)
+            .await
+            .map_err(|source| MysqlError::Read {
+                table: child.name.clone(),
+                source,
+            })?;
+        Ok(n.unwrap_or(0))
+    }
+
     pub(crate) fn lock_state(&self) -> std::sync::MutexGuard<'_, SourceState> {
         // A panic elsewhere while holding the lock leaves plain data behind; keep going.
         self.state.lock().unwrap_or_else(|e| e.into_inner())

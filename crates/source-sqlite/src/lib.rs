@@ -129,6 +129,24 @@ impl SqliteSource {
         })
     }
 
+    /// Rows of `child` whose foreign key names no row of `parent` (MATCH SIMPLE: a NULL in
+    /// the key is no reference), by SQLite's own comparison of the key values.
+    pub fn count_orphans(
+        &self,
+        child: &barge_model::Table,
+        fk: &barge_model::ForeignKey,
+        parent: &barge_model::Table,
+    ) -> Result<u64, SqliteError> {
+        let sql = barge_model::orphans::count_sql(child, fk, parent, &quote_ident);
+        let conn = self.connect()?;
+        conn.query_row(&sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|source| SqliteError::Read {
+                table: child.name.clone(),
+                source,
+            })
+    }
+
     /// Split a table into rowid ranges of about `chunk_size` rows each.
     ///
     /// Boundaries are read from the rowid b-tree, so sparse rowids never produce empty or

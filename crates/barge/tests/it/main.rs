@@ -9,6 +9,7 @@ mod mysql_features;
 mod mysql_tls;
 mod orphans;
 mod plan;
+mod plan_snapshots;
 mod resume;
 mod resume_mariadb;
 mod sqlite;
