@@ -19,7 +19,7 @@ use crate::secret::Secret;
 use crate::settings::{
     Binary16UuidMode, CleanOrphansMode, Hooks, IdentifierCase, InvalidValuePolicy, NulByteMode,
     OnSchemaExists, PostGis, Settings, SnapshotMode, SourceSettings, SpatialMode, TargetSettings,
-    TrackingSettings, TypeMapping, Validation,
+    TrackingMode, TrackingSettings, TypeMapping, Validation,
 };
 
 /// pgferry caps the default at 8: more parallel COPY streams rarely help one PostgreSQL server.
@@ -51,7 +51,14 @@ pub(crate) fn build(
     let auth_file = ctx.auth_file(raw.auth_file.take(), overrides.auth_file.as_deref());
     let raw_source = raw.source.take().unwrap_or_default();
     let raw_target = raw.target.take().unwrap_or_default();
-    let raw_tracking = raw.tracking.take().unwrap_or_default();
+    let mut raw_tracking = raw.tracking.take().unwrap_or_default();
+    let tracking_mode = overrides.migration_db_mode.or(raw_tracking.mode.take());
+    let tracking_project = overrides
+        .project
+        .clone()
+        .or(raw_tracking.project.take())
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty());
     let source_spec = ctx.pick(
         Role::Source,
         overrides.source_auth_id.as_deref(),
@@ -92,7 +99,30 @@ pub(crate) fn build(
     )?;
     let tracking = tracking_spec
         .map(|spec| ctx.tracking(spec, credentials.as_ref()))
-        .transpose()?;
+        .transpose()?
+        .map(|t| TrackingSettings {
+            mode: tracking_mode.unwrap_or(TrackingMode::Preserve),
+            project: tracking_project.clone(),
+            ..t
+        });
+    if tracking.is_none() {
+        // Tracking options without a tracking database would be silently ignored.
+        let given = [
+            ("migration_db_mode", tracking_mode.is_some()),
+            ("project", tracking_project.is_some()),
+        ];
+        if let Some((key, _)) = given.into_iter().find(|(_, set)| *set) {
+            return Err(ConfigError::Invalid {
+                key: key.to_owned(),
+                origin: ctx.file_origin(),
+                message: "it applies to the tracking database, and none is configured".to_owned(),
+                hint_text: Some(
+                    "add `--migration_db_auth_id ID` (or `[tracking] auth_id`), or remove it"
+                        .to_owned(),
+                ),
+            });
+        }
+    }
 
     let source = SourceSettings {
         kind,
@@ -674,6 +704,8 @@ impl Ctx<'_> {
                     kind: credential.kind,
                     connection: credential.connection,
                     auth_id: Some(id),
+                    mode: TrackingMode::Preserve,
+                    project: None,
                 })
             }
             Spec::Dsn {
@@ -684,6 +716,8 @@ impl Ctx<'_> {
                     kind: DatabaseKind::Postgres,
                     connection: Connection::Url(Secret::new(text)),
                     auth_id: None,
+                    mode: TrackingMode::Preserve,
+                    project: None,
                 })
             }
         }

@@ -46,8 +46,8 @@ pub use secret::Secret;
 pub use settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, Hooks, IdentifierCase,
     InvalidValuePolicy, NulByteMode, OnSchemaExists, PostGis, SetMode, Settings, SnapshotMode,
-    SourceSettings, SpatialMode, TargetSettings, TimeMode, TrackingSettings, TypeMapping,
-    Validation, ZeroDateMode,
+    SourceSettings, SpatialMode, TargetSettings, TimeMode, TrackingMode, TrackingSettings,
+    TypeMapping, Validation, ZeroDateMode,
 };
 
 /// Builds the settings from an optional config file and the command line, reading the process

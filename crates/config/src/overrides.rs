@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::connection::SourceKind;
 use crate::secret::Secret;
-use crate::settings::{InvalidValuePolicy, NulByteMode, OnSchemaExists, Validation};
+use crate::settings::{InvalidValuePolicy, NulByteMode, OnSchemaExists, TrackingMode, Validation};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
@@ -18,6 +18,10 @@ pub struct Overrides {
     pub target_auth_id: Option<String>,
     /// Auth id of the tracking database.
     pub migration_db_auth_id: Option<String>,
+    /// `--migration_db_mode`: what to do with the tracking database's existing records.
+    pub migration_db_mode: Option<TrackingMode>,
+    /// `--project`: label recorded with the run in the tracking database.
+    pub project: Option<String>,
     /// Target schema (the TOML's `schema`); required when there is no config file.
     pub target_schema_name: Option<String>,
     pub source_type: Option<SourceKind>,

@@ -16,7 +16,7 @@ use crate::filter::FilterMode;
 use crate::settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, IdentifierCase,
     InvalidValuePolicy, NulByteMode, OnSchemaExists, SetMode, SnapshotMode, SpatialMode, TimeMode,
-    Validation, ZeroDateMode,
+    TrackingMode, Validation, ZeroDateMode,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,6 +86,8 @@ pub(crate) struct RawTarget {
 pub(crate) struct RawTracking {
     pub dsn: Option<String>,
     pub auth_id: Option<String>,
+    pub mode: Option<TrackingMode>,
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

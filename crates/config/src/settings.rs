@@ -187,6 +187,19 @@ keyword_enum! {
     }
 }
 
+keyword_enum! {
+    /// What a run does to the tracking database's existing objects (`[tracking] mode`,
+    /// `--migration_db_mode`).
+    pub enum TrackingMode {
+        /// Keep every earlier run's records (default; `--resume` needs them).
+        Preserve = "preserve",
+        /// Delete every record, keep the tables.
+        Truncate = "truncate",
+        /// Drop the tracking tables, view and sequence, and create them again.
+        Drop = "drop",
+    }
+}
+
 /// Type mapping choices (`[type_mapping]`). Defaults are pgferry's; see
 /// [`TypeMapping::defaults_for`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,10 +310,13 @@ pub struct TargetSettings {
 /// database auth id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackingSettings {
-    /// [`DatabaseKind::Postgres`] or [`DatabaseKind::Sqlite`].
+    /// [`DatabaseKind::Postgres`] or [`DatabaseKind::Mssql`].
     pub kind: DatabaseKind,
     pub connection: Connection,
     pub auth_id: Option<String>,
+    pub mode: TrackingMode,
+    /// Label recorded with every run (`[tracking] project`, `--project`).
+    pub project: Option<String>,
 }
 
 /// One migration's validated settings. `Debug` is safe to log: it never shows a password.

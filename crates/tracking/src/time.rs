@@ -1,0 +1,47 @@
+//! UTC timestamps as the tracking tables store them, without a date-time dependency.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) for a point in time.
+pub fn format_utc(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (proleptic Gregorian), as in the checkpoint file's run ids.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:06}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_micros()
+    )
+}
+
+/// Now, formatted.
+pub fn now() -> String {
+    format_utc(SystemTime::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn formats_utc_with_microseconds() {
+        let t = UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456);
+        assert_eq!(format_utc(t), "2023-11-14 22:13:20.123456");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(format_utc(leap), "2000-02-29 00:00:00.000000");
+    }
+}
