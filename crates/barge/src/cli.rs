@@ -80,15 +80,50 @@ pub struct MigrateArgs {
     /// Rows per chunk of a large table (overrides `chunk_size`).
     #[arg(long = "chunk_size", alias = "chunk-size")]
     pub chunk_size: Option<u64>,
-    /// Continue the interrupted run into the same target schema (same as `resume = true`).
-    #[arg(long, conflicts_with = "restart")]
-    pub resume: bool,
+    /// Continue an interrupted run: `--resume RUN_ID` that run (looked up in the tracking
+    /// database, or checked against the checkpoint file without one); `--resume` alone the
+    /// latest unfinished run into the same target schema (same as `resume = true`).
+    #[arg(
+        long,
+        num_args = 0..=1,
+        value_name = "RUN_ID",
+        conflicts_with = "restart"
+    )]
+    pub resume: Option<Option<String>>,
     /// Discard an interrupted run (its schema and progress) and start over.
     #[arg(long)]
     pub restart: bool,
+    /// Auth id of the tracking database in the credentials file (`ds_type` postgres or
+    /// mssql picks the backend); same as `[tracking] auth_id`.
+    #[arg(
+        long = "migration_db_auth_id",
+        alias = "migration-db-auth-id",
+        value_name = "ID"
+    )]
+    pub migration_db_auth_id: Option<String>,
+    /// What to do with the tracking database's existing records: keep them (`preserve`,
+    /// the default), delete them (`truncate`) or drop and recreate the tracking objects
+    /// (`drop`).
+    #[arg(
+        long = "migration_db_mode",
+        alias = "migration-db-mode",
+        value_enum,
+        value_name = "MODE"
+    )]
+    pub migration_db_mode: Option<TrackingModeArg>,
+    /// Project label recorded with the run in the tracking database.
+    #[arg(long, value_name = "LABEL")]
+    pub project: Option<String>,
     /// Print the summary as JSON on stdout instead of a table.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackingModeArg {
+    Preserve,
+    Truncate,
+    Drop,
 }
 
 #[derive(Args, Debug)]

@@ -1,9 +1,11 @@
 //! The commands: settings first, then the engine, then output and an exit code.
 
-use crate::cli::{CheckpointCommand, Cli, Command, ConnectionArgs, FailOn, Format};
+use crate::cli::{
+    CheckpointCommand, Cli, Command, ConnectionArgs, FailOn, Format, TrackingModeArg,
+};
 use crate::exit;
 use crate::output::Output;
-use barge_config::{ConfigError, Overrides, Settings};
+use barge_config::{ConfigError, Connection, Overrides, Secret, Settings, TrackingMode};
 use barge_engine::checkpoint::Checkpoint;
 use barge_engine::{EngineError, RunMode};
 use barge_model::Severity;
@@ -14,11 +16,27 @@ use std::sync::Arc;
 pub fn run(cli: Cli) -> u8 {
     let out = Arc::new(Output::new(cli.quiet));
     match cli.command {
-        Command::Migrate(args) => {
+        Command::Migrate(mut args) => {
+            // `barge migrate --resume migration.toml`: the optional run id took the config.
+            if args.config.is_none() {
+                if let Some(Some(value)) = &args.resume {
+                    if value.ends_with(".toml") || Path::new(value).is_file() {
+                        args.config = Some(value.into());
+                        args.resume = Some(None);
+                    }
+                }
+            }
             let mut overrides = overrides(&args.connections);
             overrides.workers = args.workers;
             overrides.chunk_size = args.chunk_size;
-            if args.resume {
+            overrides.migration_db_auth_id = args.migration_db_auth_id.clone();
+            overrides.migration_db_mode = args.migration_db_mode.map(|m| match m {
+                TrackingModeArg::Preserve => TrackingMode::Preserve,
+                TrackingModeArg::Truncate => TrackingMode::Truncate,
+                TrackingModeArg::Drop => TrackingMode::Drop,
+            });
+            overrides.project = args.project.clone();
+            if args.resume.is_some() {
                 overrides.resume = Some(true);
             }
             let settings = match load(args.config.as_deref(), &overrides, &out) {
@@ -26,8 +44,10 @@ pub fn run(cli: Cli) -> u8 {
                 Err(code) => return code,
             };
             let mode = RunMode {
-                resume: args.resume,
+                resume: args.resume.is_some(),
                 restart: args.restart,
+                resume_run: args.resume.clone().flatten(),
+                command_line: Some(command_line()),
             };
             let config = args.config.as_deref().map(|p| p.display().to_string());
             migrate(&settings, mode, config, args.format, out)
@@ -294,6 +314,24 @@ async fn interrupted() -> bool {
     {
         tokio::signal::ctrl_c().await.is_ok()
     }
+}
+
+/// The command line as recorded in the tracking database: arguments that look like
+/// connection strings are shown redacted (barge takes none on the command line today, but
+/// a password must never reach the tracking rows).
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.contains("://") || a.contains("password") {
+                Connection::Url(Secret::new(a)).redacted()
+            } else if a.contains(' ') {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn runtime(out: &Output) -> Result<tokio::runtime::Runtime, u8> {

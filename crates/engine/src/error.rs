@@ -20,6 +20,8 @@ pub enum EngineError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Tracking(#[from] barge_tracking::TrackingError),
     #[error("the migration was interrupted")]
     Interrupted,
 }
@@ -41,6 +43,7 @@ impl EngineError {
             EngineError::Source(barge_source_sqlite::SqliteError::Open { .. })
             | EngineError::Source(barge_source_sqlite::SqliteError::Missing(_)) => true,
             EngineError::Mysql(e) => matches!(**e, barge_source_mysql::MysqlError::Connect { .. }),
+            EngineError::Tracking(e) => e.is_connection(),
             _ => false,
         }
     }

@@ -23,6 +23,7 @@ mod run;
 mod source;
 mod support;
 mod sync;
+mod tracking;
 mod validate;
 
 pub use error::EngineError;

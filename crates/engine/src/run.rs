@@ -14,6 +14,7 @@ use crate::plan::{build_plan, MigrationPlan};
 use crate::postload;
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::rejects::RejectLog;
+use crate::tracking::{self, RunTracker, TrackingSink};
 use crate::EngineError;
 use barge_config::{InvalidValuePolicy, OnSchemaExists, Settings};
 use barge_model::Finding;
@@ -53,12 +54,17 @@ pub struct MigrationSummary {
 }
 
 /// How a run relates to an interrupted one of the same target schema.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunMode {
     /// Continue the interrupted run (`resume = true` or `--resume`).
     pub resume: bool,
     /// Throw the interrupted run away and start over (`--restart`).
     pub restart: bool,
+    /// `--resume RUN_ID`: continue this run, checked against the tracking database (or the
+    /// checkpoint file when there is none).
+    pub resume_run: Option<String>,
+    /// The command line, as recorded in the tracking database (without secrets).
+    pub command_line: Option<String>,
 }
 
 /// Run a migration end to end.
@@ -68,12 +74,29 @@ pub async fn migrate(
     sink: Arc<dyn ProgressSink>,
     cancel: Arc<AtomicBool>,
 ) -> Result<MigrationSummary, EngineError> {
+    let mut tracker = None;
+    let result = run_migration(settings, &mode, sink, cancel, &mut tracker).await;
+    if let Some(t) = tracker {
+        // The run's end (status, failed table, error text) is recorded whatever happened.
+        t.finish(result.as_ref().map(|_| ())).await;
+    }
+    result
+}
+
+async fn run_migration(
+    settings: &Settings,
+    mode: &RunMode,
+    sink: Arc<dyn ProgressSink>,
+    cancel: Arc<AtomicBool>,
+    tracker: &mut Option<Arc<RunTracker>>,
+) -> Result<MigrationSummary, EngineError> {
     let started = Instant::now();
     sink.event(ProgressEvent::Phase("reading the source"));
     let plan = build_plan(settings).await?;
     let hook_files = hooks::load(settings)?;
     let fingerprint = Fingerprint::of(settings, &plan);
     let schema = settings.schema.as_str();
+    let mut store = tracking::open_store(settings).await?;
     let mut pg = pg_config(&settings.target.connection)?;
     // Every session of a run carries its target schema, so a later run can see them.
     pg.application_name(session_name(schema));
@@ -98,7 +121,23 @@ pub async fn migrate(
     let mut ledger = Ledger::open(&client, schema).await?;
     // A server restart empties UNLOGGED tables; the run checks for one after loading.
     let server_started = server_start_time(&client).await?;
-    let resume = mode.resume || settings.resume;
+    let resume = mode.resume || settings.resume || mode.resume_run.is_some();
+    let tracked_run = if resume && !mode.restart {
+        let checkpoint_run = Checkpoint::load(&checkpoint_path)
+            .ok()
+            .flatten()
+            .filter(|c| c.target_schema == schema)
+            .map(|c| c.run_id);
+        tracking::resume_target(
+            store.as_mut(),
+            settings,
+            mode.resume_run.as_deref(),
+            checkpoint_run.as_deref(),
+        )
+        .await?
+    } else {
+        None
+    };
     let resumed = decide_resume(
         settings,
         &plan,
@@ -120,10 +159,16 @@ pub async fn migrate(
     } else {
         None
     };
-    let run_id = previous
-        .as_ref()
-        .map(|c| c.run_id.clone())
+    let mut run_id = tracked_run
+        .clone()
+        .or_else(|| previous.as_ref().map(|c| c.run_id.clone()))
         .unwrap_or_else(checkpoint::new_run_id);
+    if let (Some(store), None) = (store.as_mut(), &tracked_run) {
+        // Ids carry 16 random bits per second; two runs must never share records.
+        while !resumed && store.find_run(&run_id).await?.is_some() {
+            run_id = checkpoint::new_run_id();
+        }
+    }
     let checkpoint = Checkpoint {
         version: 1,
         run_id: run_id.clone(),
@@ -154,12 +199,30 @@ pub async fn migrate(
             .collect(),
     };
     let recorder = CheckpointSink::start(sink.clone(), checkpoint_path, checkpoint);
-    let sink: Arc<dyn ProgressSink> = recorder.clone();
+    let mut sink: Arc<dyn ProgressSink> = recorder.clone();
+    if let Some(store) = store.take() {
+        let run = tracking::run_record(
+            settings,
+            &run_id,
+            barge_tracking::time::now(),
+            fingerprint.encode(),
+            mode.command_line.as_deref(),
+        );
+        let t = RunTracker::start(store, recorder.clone(), run, settings, &plan, &ledger);
+        *tracker = Some(t.clone());
+        sink = Arc::new(TrackingSink {
+            inner: sink,
+            tracker: t,
+        });
+    }
     let ledger = Arc::new(ledger);
 
     if !settings.data_only && !ledger.is_done(item::SCHEMA) {
         sink.event(ProgressEvent::Phase("creating the schema"));
         prepare_schema(&client, settings, &plan, &ledger).await?;
+        if let Some(t) = tracker.as_ref() {
+            t.tables_created();
+        }
     }
 
     let source = plan
@@ -314,6 +377,22 @@ pub async fn migrate(
     } else {
         None
     };
+    if let Some(t) = tracker.as_ref() {
+        // The tracking database gets exact counts of both sides even without `validation`.
+        let checks = match &validation {
+            Some(c) => Ok(c.clone()),
+            None => crate::validate::row_counts(&plan, &changes_source, &client, schema).await,
+        };
+        match checks {
+            Ok(checks) => {
+                let columns: Vec<usize> = s.tables.iter().map(|t| t.columns.len()).collect();
+                t.counts(&checks, schema, &columns);
+            }
+            Err(e) => sink.event(ProgressEvent::Warning(format!(
+                "cannot count rows for the tracking database: {e}"
+            ))),
+        }
+    }
     sink.event(ProgressEvent::Phase("finishing"));
     ledger.finish(&client).await?;
     recorder.remove();
@@ -416,7 +495,7 @@ async fn wait_for_other_sessions(
 async fn decide_resume(
     settings: &Settings,
     plan: &MigrationPlan,
-    mode: RunMode,
+    mode: &RunMode,
     resume: bool,
     ledger: &mut Ledger,
     client: &tokio_postgres::Client,

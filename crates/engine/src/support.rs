@@ -8,9 +8,6 @@ use barge_config::{NulByteMode, Settings, SnapshotMode, Validation};
 /// Every option set to a value this build does not implement, as `key = value` lines.
 pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     let mut out = Vec::new();
-    if settings.tracking.is_some() {
-        out.push("tracking database (`[tracking]` / `--migration_db_auth_id`)".to_string());
-    }
     if settings.source_snapshot_mode == SnapshotMode::SingleTx
         && !settings.source.kind.is_mysql_family()
     {

@@ -214,7 +214,10 @@ impl Dialect for Postgres {
                     self.qualified(schema::DIFF_VIEW)
                 ));
                 for t in TABLES.iter().rev() {
-                    s.push(format!("DROP TABLE IF EXISTS {} CASCADE", self.qualified(t.name)));
+                    s.push(format!(
+                        "DROP TABLE IF EXISTS {} CASCADE",
+                        self.qualified(t.name)
+                    ));
                 }
                 s.push(format!(
                     "DROP SEQUENCE IF EXISTS {}",
@@ -244,9 +247,15 @@ impl Dialect for Postgres {
                 .iter()
                 .map(|k| self.quote_ident(k))
                 .collect();
+            let kept: Vec<String> = row
+                .table
+                .keep_on_update
+                .iter()
+                .map(|k| self.quote_ident(k))
+                .collect();
             let sets: Vec<String> = values
                 .iter()
-                .filter(|(c, _)| !keys.contains(c))
+                .filter(|(c, _)| !keys.contains(c) && !kept.contains(c))
                 .map(|(c, _)| format!("{c} = EXCLUDED.{c}"))
                 .collect();
             sql.push_str(&format!(
@@ -276,7 +285,11 @@ impl Postgres {
                 self.table_body(t)
             ));
             // An older barge's table gains the columns it lacks (nullable: rows exist).
-            for c in t.columns.iter().filter(|c| !t.primary_key.contains(&c.name)) {
+            for c in t
+                .columns
+                .iter()
+                .filter(|c| !t.primary_key.contains(&c.name))
+            {
                 s.push(format!(
                     "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
                     self.qualified(t.name),
@@ -352,12 +365,10 @@ impl Dialect for SqlServer {
     }
 
     fn setup(&self, mode: TrackingMode) -> Vec<String> {
-        let mut s = vec![
-            "SET XACT_ABORT ON;\nBEGIN TRANSACTION;\n\
+        let mut s = vec!["SET XACT_ABORT ON;\nBEGIN TRANSACTION;\n\
              EXEC sp_getapplock @Resource = N'barge tracking schema', @LockMode = N'Exclusive', \
              @LockOwner = N'Transaction', @LockTimeout = 60000"
-                .to_string(),
-        ];
+            .to_string()];
         match mode {
             TrackingMode::Preserve => s.extend(self.create()),
             TrackingMode::Truncate => {
@@ -420,9 +431,15 @@ impl Dialect for SqlServer {
             .map(|k| format!("t.{k} = s.{k}"))
             .collect::<Vec<_>>()
             .join(" AND ");
+        let kept: Vec<String> = row
+            .table
+            .keep_on_update
+            .iter()
+            .map(|k| self.quote_ident(k))
+            .collect();
         let sets = cols
             .iter()
-            .filter(|c| !keys.iter().any(|k| k == *c))
+            .filter(|c| !keys.iter().any(|k| k == *c) && !kept.iter().any(|k| k == *c))
             .map(|c| format!("t.{c} = s.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
@@ -469,7 +486,11 @@ impl SqlServer {
                 self.qualified(t.name),
                 self.table_body(t)
             )];
-            for c in t.columns.iter().filter(|c| !t.primary_key.contains(&c.name)) {
+            for c in t
+                .columns
+                .iter()
+                .filter(|c| !t.primary_key.contains(&c.name))
+            {
                 batch.push(format!(
                     "IF COL_LENGTH({}, N'{}') IS NULL ALTER TABLE {} ADD {} {} NULL",
                     object(t.name),

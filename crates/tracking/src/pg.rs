@@ -67,13 +67,14 @@ impl PgStore {
         config: &tokio_postgres::Config,
         description: &str,
     ) -> Result<(tokio_postgres::Client, String, String), TrackingError> {
-        let (client, connection) = config
-            .connect(tokio_postgres::NoTls)
-            .await
-            .map_err(|e| TrackingError::Connect {
-                target: description.to_string(),
-                message: barge_pg::target::db_message(&e),
-            })?;
+        let (client, connection) =
+            config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| TrackingError::Connect {
+                    target: description.to_string(),
+                    message: barge_pg::target::db_message(&e),
+                })?;
         tokio::spawn(async move {
             // Errors surface on the client's next call.
             let _ = connection.await;

@@ -50,6 +50,8 @@ pub struct TableDef {
     pub foreign_keys: &'static [ForeignKeyDef],
     /// Rows are only ever inserted (the event log); others are upserted by key.
     pub append_only: bool,
+    /// Columns an upsert never overwrites (a resumed run keeps its start time).
+    pub keep_on_update: &'static [&'static str],
 }
 
 impl TableDef {
@@ -114,6 +116,7 @@ pub static RUNS: TableDef = TableDef {
     primary_key: &["runid"],
     foreign_keys: &[],
     append_only: false,
+    keep_on_update: &["starttime"],
 };
 
 pub static SOURCES: TableDef = TableDef {
@@ -129,6 +132,7 @@ pub static SOURCES: TableDef = TableDef {
     primary_key: &["runid", "tablename"],
     foreign_keys: &[RUN_FK],
     append_only: false,
+    keep_on_update: &[],
 };
 
 pub static TARGETS: TableDef = TableDef {
@@ -144,6 +148,7 @@ pub static TARGETS: TableDef = TableDef {
     primary_key: &["runid", "tablename"],
     foreign_keys: &[RUN_FK],
     append_only: false,
+    keep_on_update: &[],
 };
 
 pub static SOURCECOLUMNS: TableDef = TableDef {
@@ -170,6 +175,7 @@ pub static SOURCECOLUMNS: TableDef = TableDef {
         ref_columns: &["runid", "tablename"],
     }],
     append_only: false,
+    keep_on_update: &[],
 };
 
 pub static TARGETCOLUMNS: TableDef = TableDef {
@@ -196,6 +202,7 @@ pub static TARGETCOLUMNS: TableDef = TableDef {
         ref_columns: &["runid", "tablename"],
     }],
     append_only: false,
+    keep_on_update: &[],
 };
 
 pub static SOURCETARGETLOADS: TableDef = TableDef {
@@ -217,6 +224,7 @@ pub static SOURCETARGETLOADS: TableDef = TableDef {
     primary_key: &["runid", "tablename", "task"],
     foreign_keys: &[RUN_FK],
     append_only: false,
+    keep_on_update: &[],
 };
 
 pub static SOURCECONSTRAINTS: TableDef = TableDef {
@@ -235,6 +243,7 @@ pub static SOURCECONSTRAINTS: TableDef = TableDef {
     primary_key: &["runid", "tablename", "constrainttype", "constraintname"],
     foreign_keys: &[RUN_FK],
     append_only: false,
+    keep_on_update: &[],
 };
 
 pub static EVENTLOG: TableDef = TableDef {
@@ -257,6 +266,7 @@ pub static EVENTLOG: TableDef = TableDef {
         ref_columns: &["runid"],
     }],
     append_only: true,
+    keep_on_update: &[],
 };
 
 pub static SOURCETARGETDIFF: TableDef = TableDef {
@@ -274,6 +284,7 @@ pub static SOURCETARGETDIFF: TableDef = TableDef {
     primary_key: &["runid", "tablename"],
     foreign_keys: &[RUN_FK],
     append_only: false,
+    keep_on_update: &[],
 };
 
 /// Every table, parents before children (creation order; drop in reverse).

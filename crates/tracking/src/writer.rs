@@ -248,9 +248,9 @@ impl Writer {
                 self.pending.len()
             ));
         }
-        let backoff = self
-            .down
-            .map_or(Duration::from_millis(250), |(_, b)| (b * 2).min(Duration::from_secs(10)));
+        let backoff = self.down.map_or(Duration::from_millis(250), |(_, b)| {
+            (b * 2).min(Duration::from_secs(10))
+        });
         self.down = Some((Instant::now() + backoff, backoff));
     }
 }
