@@ -235,8 +235,9 @@ impl Dialect for Postgres {
         let cols = values.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>();
         let lits = values.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>();
         let mut sql = format!(
-            "INSERT INTO {} ({}) VALUES ({})",
+            "INSERT INTO {}{} ({}) VALUES ({})",
             self.qualified(row.table.name),
+            if row.table.append_only { "" } else { " AS t" },
             cols.join(", "),
             lits.join(", ")
         );
@@ -256,7 +257,13 @@ impl Dialect for Postgres {
             let sets: Vec<String> = values
                 .iter()
                 .filter(|(c, _)| !keys.contains(c) && !kept.contains(c))
-                .map(|(c, _)| format!("{c} = EXCLUDED.{c}"))
+                .map(|(c, _)| {
+                    if coalesced(row, c, |n| self.quote_ident(n)) {
+                        format!("{c} = COALESCE(EXCLUDED.{c}, t.{c})")
+                    } else {
+                        format!("{c} = EXCLUDED.{c}")
+                    }
+                })
                 .collect();
             sql.push_str(&format!(
                 " ON CONFLICT ({}) DO UPDATE SET {}",
@@ -440,7 +447,13 @@ impl Dialect for SqlServer {
         let sets = cols
             .iter()
             .filter(|c| !keys.iter().any(|k| k == *c) && !kept.iter().any(|k| k == *c))
-            .map(|c| format!("t.{c} = s.{c}"))
+            .map(|c| {
+                if coalesced(row, c, |n| self.quote_ident(n)) {
+                    format!("t.{c} = COALESCE(s.{c}, t.{c})")
+                } else {
+                    format!("t.{c} = s.{c}")
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let inserted = cols
@@ -511,6 +524,14 @@ impl SqlServer {
     }
 }
 
+/// Whether quoted column `quoted` of the row's table keeps its value over a NULL.
+fn coalesced(row: &Row, quoted: &str, quote: impl Fn(&str) -> String) -> bool {
+    row.table
+        .coalesce_on_update
+        .iter()
+        .any(|c| quote(c) == quoted)
+}
+
 /// Seconds as a numeric(32,6) literal; non-finite values (never expected) become 0.
 fn seconds(s: f64) -> String {
     if s.is_finite() {
@@ -526,5 +547,214 @@ pub fn for_kind(kind: barge_config::DatabaseKind) -> Option<&'static dyn Dialect
         barge_config::DatabaseKind::Postgres => Some(&Postgres),
         barge_config::DatabaseKind::Mssql => Some(&SqlServer),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::*;
+    use crate::store::render_batch;
+
+    fn script(batches: &[String]) -> String {
+        batches.join("\nGO\n")
+    }
+
+    /// One record of every kind, with NULLs, quotes and a resumed task.
+    fn sample() -> Vec<Record> {
+        let run = "20261123-225511-22ac".to_string();
+        vec![
+            Record::Run(RunRecord {
+                run_id: run.clone(),
+                start_time: "2026-11-23 22:55:11.121491".into(),
+                end_time: None,
+                status: RunStatus::Running,
+                source_type: "sqlite".into(),
+                source_description: "sqlite:/data/o'hara.sqlite".into(),
+                target_description: "postgres://app@db:5432/sales".into(),
+                target_schema: "app".into(),
+                barge_version: "0.1.0".into(),
+                config_fingerprint: "config=1;schema=2;plan=3".into(),
+                command_line: "barge migrate m.toml --project p1".into(),
+                project: Some("p1".into()),
+            }),
+            Record::Table(TableRecord {
+                run_id: run.clone(),
+                side: Side::Target,
+                table: "orders".into(),
+                other_table: "Orders".into(),
+                schema: Some("app".into()),
+                rows: Some(4),
+                columns: 3,
+            }),
+            Record::Column(ColumnRecord {
+                run_id: run.clone(),
+                side: Side::Source,
+                table: "Orders".into(),
+                column: "Amount".into(),
+                position: 2,
+                data_type: "DECIMAL(10,2)".into(),
+                max_length: None,
+                precision: Some(10),
+                scale: Some(2),
+                nullable: true,
+                primary_key: false,
+                other_table: "orders".into(),
+                other_column: "amount".into(),
+            }),
+            Record::Load(LoadTask {
+                run_id: run.clone(),
+                table: "Orders".into(),
+                target_table: "orders".into(),
+                task: Task::Transfer,
+                status: TaskStatus::Completed,
+                rows_read: Some(4),
+                rows_written: Some(4),
+                start_time: Some("2026-11-23 22:55:16.201588".into()),
+                end_time: Some("2026-11-23 22:55:16.209821".into()),
+                duration: Some(0.008233),
+                error: None,
+            }),
+            Record::Constraint(ConstraintRecord {
+                run_id: run.clone(),
+                table: "Orders".into(),
+                kind: "foreign_key".into(),
+                name: "fk_orders_customers".into(),
+                target_name: "orders_customer_id_fkey".into(),
+                columns: "CustomerId".into(),
+                referenced_table: Some("Customers".into()),
+                status: TaskStatus::Failed,
+                error: Some("insert or update on table \"orders\" violates foreign key".into()),
+            }),
+            Record::Event(Event {
+                run_id: run.clone(),
+                timestamp: "2026-11-23 22:55:11.173657".into(),
+                level: EventLevel::Error,
+                status: "failed".into(),
+                table: Some("Orders".into()),
+                message: "column `qty` of table `Orders`: value `it's` is not a valid integer"
+                    .into(),
+                details: None,
+            }),
+            Record::Diff(DiffRecord {
+                run_id: run,
+                table: "Orders".into(),
+                target_table: "orders".into(),
+                source_rows: 4,
+                target_rows: Some(4),
+                checksum: "not_computed".into(),
+                checked_at: "2026-11-23 22:55:16.352807".into(),
+            }),
+        ]
+    }
+
+    #[test]
+    fn sqlserver_setup_preserve() {
+        insta::assert_snapshot!(script(&SqlServer.setup(TrackingMode::Preserve)));
+    }
+
+    #[test]
+    fn sqlserver_setup_truncate_and_drop() {
+        let create = SqlServer.create();
+        let strip = |mode| {
+            let all = SqlServer.setup(mode);
+            // The creation batches are the preserve snapshot; show what each mode adds.
+            all.into_iter()
+                .filter(|b| !create.contains(b))
+                .collect::<Vec<_>>()
+        };
+        insta::assert_snapshot!(
+            "sqlserver_setup_modes",
+            format!(
+                "-- truncate\n{}\n\n-- drop\n{}",
+                script(&strip(TrackingMode::Truncate)),
+                script(&strip(TrackingMode::Drop))
+            )
+        );
+    }
+
+    #[test]
+    fn sqlserver_write_batch() {
+        let statements = render_batch(&SqlServer, &sample());
+        insta::assert_snapshot!(SqlServer.transaction(&statements));
+    }
+
+    #[test]
+    fn sqlserver_resume_reads() {
+        insta::assert_snapshot!(format!(
+            "{}\n{}",
+            SqlServer.find_run("20261123-225511-22ac"),
+            SqlServer.unfinished_runs("sqlite:/data/a.sqlite", "db:1433/x", "app")
+        ));
+    }
+
+    #[test]
+    fn postgres_setup_preserve() {
+        insta::assert_snapshot!(script(&Postgres.setup(TrackingMode::Preserve)));
+    }
+
+    #[test]
+    fn postgres_write_batch() {
+        let statements = render_batch(&Postgres, &sample());
+        insta::assert_snapshot!(Postgres.transaction(&statements));
+    }
+
+    #[test]
+    fn both_dialects_create_the_same_objects() {
+        // Same tables, columns and view on both: every table name and column name appears
+        // in both DDL scripts, quoted in each dialect's style.
+        let pg = script(&Postgres.setup(TrackingMode::Preserve));
+        let ms = script(&SqlServer.setup(TrackingMode::Preserve));
+        for t in TABLES {
+            for c in t.columns {
+                assert!(
+                    pg.contains(&format!("\"{}\" ", c.name)),
+                    "{}.{}",
+                    t.name,
+                    c.name
+                );
+                assert!(
+                    ms.contains(&format!("[{}] ", c.name)),
+                    "{}.{}",
+                    t.name,
+                    c.name
+                );
+            }
+        }
+        for object in [schema::DIFF_VIEW, schema::LOAD_SEQUENCE] {
+            assert!(pg.contains(&format!("\"public\".\"{object}\"")));
+            assert!(ms.contains(&format!("[dbo].[{object}]")));
+        }
+    }
+
+    #[test]
+    fn superseded_records_are_dropped_in_order() {
+        let mut records = sample();
+        let Record::Load(mut task) = records[3].clone() else {
+            panic!("sample order changed")
+        };
+        task.status = TaskStatus::Failed;
+        records.push(Record::Load(task));
+        let statements = render_batch(&Postgres, &records);
+        // Seven distinct rows; the task's later version took the earlier one's place.
+        assert_eq!(statements.len(), 7);
+        assert!(statements[3].contains("'failed'"), "{}", statements[3]);
+        assert!(
+            statements[6].contains("sourcetargetdiff"),
+            "{}",
+            statements[6]
+        );
+    }
+
+    #[test]
+    fn literals_are_escaped() {
+        let v = Value::Text("it's\0".into());
+        assert_eq!(Postgres.literal(&v, ColumnType::Text), "'it''s'");
+        assert_eq!(SqlServer.literal(&v, ColumnType::Text), "N'it''s'");
+        assert_eq!(SqlServer.quote_ident("a]b"), "[a]]b]");
+        assert_eq!(
+            SqlServer.literal(&Value::Null, ColumnType::Timestamp),
+            "CAST(NULL AS datetime2(6))"
+        );
     }
 }

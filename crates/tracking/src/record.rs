@@ -328,7 +328,7 @@ impl Record {
                         text(&r.other_table),
                     ),
                     ("schemaname", opt_text(&r.schema)),
-                    ("rowcount", int(&r.rows)),
+                    ("tablerows", int(&r.rows)),
                     ("columncount", Value::Int(r.columns)),
                 ],
             },

@@ -2,8 +2,8 @@
 //! and the view. Each [`crate::dialect::Dialect`] renders it in its own idioms, so both
 //! backends hold the same table names, columns, keys and view by construction.
 //!
-//! Column names avoid SQL keywords (`columnposition`, not `position`) so dashboard queries
-//! need no quoting on either backend.
+//! Column names avoid SQL keywords of either backend (`columnposition`, not `position`;
+//! `tablerows`, not T-SQL's reserved `rowcount`) so dashboard queries need no quoting.
 
 /// A logical column type, rendered per backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,9 @@ pub struct TableDef {
     pub append_only: bool,
     /// Columns an upsert never overwrites (a resumed run keeps its start time).
     pub keep_on_update: &'static [&'static str],
+    /// Columns an upsert overwrites only with a value, never with NULL (a resumed run
+    /// re-sends a task from the ledger without the times its first attempt recorded).
+    pub coalesce_on_update: &'static [&'static str],
 }
 
 impl TableDef {
@@ -117,6 +120,7 @@ pub static RUNS: TableDef = TableDef {
     foreign_keys: &[],
     append_only: false,
     keep_on_update: &["starttime"],
+    coalesce_on_update: &[],
 };
 
 pub static SOURCES: TableDef = TableDef {
@@ -126,13 +130,14 @@ pub static SOURCES: TableDef = TableDef {
         req("tablename", Name),
         col("targettablename", Name),
         col("schemaname", Name),
-        col("rowcount", BigInt),
+        col("tablerows", BigInt),
         col("columncount", BigInt),
     ],
     primary_key: &["runid", "tablename"],
     foreign_keys: &[RUN_FK],
     append_only: false,
     keep_on_update: &[],
+    coalesce_on_update: &[],
 };
 
 pub static TARGETS: TableDef = TableDef {
@@ -142,13 +147,14 @@ pub static TARGETS: TableDef = TableDef {
         req("tablename", Name),
         col("sourcetablename", Name),
         col("schemaname", Name),
-        col("rowcount", BigInt),
+        col("tablerows", BigInt),
         col("columncount", BigInt),
     ],
     primary_key: &["runid", "tablename"],
     foreign_keys: &[RUN_FK],
     append_only: false,
     keep_on_update: &[],
+    coalesce_on_update: &[],
 };
 
 pub static SOURCECOLUMNS: TableDef = TableDef {
@@ -176,6 +182,7 @@ pub static SOURCECOLUMNS: TableDef = TableDef {
     }],
     append_only: false,
     keep_on_update: &[],
+    coalesce_on_update: &[],
 };
 
 pub static TARGETCOLUMNS: TableDef = TableDef {
@@ -203,6 +210,7 @@ pub static TARGETCOLUMNS: TableDef = TableDef {
     }],
     append_only: false,
     keep_on_update: &[],
+    coalesce_on_update: &[],
 };
 
 pub static SOURCETARGETLOADS: TableDef = TableDef {
@@ -225,6 +233,13 @@ pub static SOURCETARGETLOADS: TableDef = TableDef {
     foreign_keys: &[RUN_FK],
     append_only: false,
     keep_on_update: &[],
+    coalesce_on_update: &[
+        "rowsread",
+        "rowswritten",
+        "starttime",
+        "endtime",
+        "duration",
+    ],
 };
 
 pub static SOURCECONSTRAINTS: TableDef = TableDef {
@@ -244,6 +259,7 @@ pub static SOURCECONSTRAINTS: TableDef = TableDef {
     foreign_keys: &[RUN_FK],
     append_only: false,
     keep_on_update: &[],
+    coalesce_on_update: &[],
 };
 
 pub static EVENTLOG: TableDef = TableDef {
@@ -267,6 +283,7 @@ pub static EVENTLOG: TableDef = TableDef {
     }],
     append_only: true,
     keep_on_update: &[],
+    coalesce_on_update: &[],
 };
 
 pub static SOURCETARGETDIFF: TableDef = TableDef {
@@ -285,6 +302,7 @@ pub static SOURCETARGETDIFF: TableDef = TableDef {
     foreign_keys: &[RUN_FK],
     append_only: false,
     keep_on_update: &[],
+    coalesce_on_update: &[],
 };
 
 /// Every table, parents before children (creation order; drop in reverse).

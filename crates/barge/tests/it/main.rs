@@ -17,4 +17,5 @@ mod sqlite_schema;
 mod sqlite_types;
 mod sqlite_values;
 mod support;
+mod tracking;
 mod validate;
