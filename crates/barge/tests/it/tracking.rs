@@ -23,6 +23,8 @@ impl Tracking {
         Tracking::Pg(PgDb::new())
     }
 
+    // The one allowed skip must say so in the test output.
+    #[allow(clippy::print_stdout)]
     fn mssql(test: &str) -> Option<Tracking> {
         match std::env::var("BARGE_TEST_MSSQL_URL") {
             Ok(url) if !url.trim().is_empty() => Some(Tracking::Mssql(mssql::MssqlDb::new(&url))),

@@ -189,8 +189,10 @@ async fn unreachable_tracking_database_keeps_records_and_catches_up() {
     let lost = sender.finish().await;
     assert_eq!(lost, 0);
     assert_eq!(count().await, 40);
-    let w = warnings.lock().expect("warnings");
-    assert!(w.iter().any(|t| t.contains("reachable again")), "{w:?}");
+    {
+        let w = warnings.lock().expect("warnings");
+        assert!(w.iter().any(|t| t.contains("reachable again")), "{w:?}");
+    }
     drop(tracking);
     let _ = admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
