@@ -96,6 +96,15 @@ async fn run_migration(
     let hook_files = hooks::load(settings)?;
     let fingerprint = Fingerprint::of(settings, &plan);
     let schema = settings.schema.as_str();
+    if let (Some(id), Some(t)) = (&mode.resume_run, &settings.tracking) {
+        if t.mode != barge_config::TrackingMode::Preserve {
+            // Checked before the mode empties the tracking database.
+            return Err(EngineError::Setup(format!(
+                "cannot resume run `{id}` with `--migration_db_mode {}`: that mode deletes the run's records\nhint: resume with the default mode `preserve`",
+                t.mode
+            )));
+        }
+    }
     let mut store = tracking::open_store(settings).await?;
     let mut pg = pg_config(&settings.target.connection)?;
     // Every session of a run carries its target schema, so a later run can see them.

@@ -311,6 +311,38 @@ fn resume_run_id_finishes_the_run(t: Tracking) {
     );
 }
 
+/// `--resume` alone continues the newest unfinished run of the same source and target;
+/// a resume under a mode that deletes history is refused before anything is deleted.
+fn resume_alone_continues_the_latest_unfinished_run(t: Tracking) {
+    let target = PgDb::new();
+    let fx = fixture(true);
+    assert_exit(&migrate(&t, &fx, &target, "app", &[]), 4);
+    let run = only_run_id(&t);
+    let refused = migrate(
+        &t,
+        &fx,
+        &target,
+        "app",
+        &["--resume", &run, "--migration_db_mode", "truncate"],
+    );
+    let refused_text = assert_exit(&refused, 4);
+    assert!(refused_text.contains("preserve"), "{refused_text}");
+    assert_eq!(only_run_id(&t), run, "nothing was deleted");
+    rusqlite::Connection::open(&fx.sqlite)
+        .and_then(|c| c.execute("UPDATE orders SET qty = 7 WHERE id = 3", []))
+        .expect("fix the source row");
+    assert_ok(&migrate(&t, &fx, &target, "app", &["--resume"]));
+    assert_eq!(only_run_id(&t), run);
+    assert_eq!(
+        t.scalar("SELECT status FROM runs").as_deref(),
+        Some("completed")
+    );
+    // The run is finished: resuming it again is refused, naming it.
+    let again = migrate(&t, &fx, &target, "app", &["--resume", &run]);
+    let again_text = assert_exit(&again, 4);
+    assert!(again_text.contains("completed"), "{again_text}");
+}
+
 /// Done when: each mode behaves as stated (preserve keeps history, truncate clears data and
 /// keeps the schema, drop recreates the objects).
 fn modes(t: Tracking) {
@@ -631,6 +663,7 @@ macro_rules! both_backends {
 both_backends! {
     failed_table_in_eventlog => tracking_pg_failed_table_in_eventlog, tracking_mssql_failed_table_in_eventlog;
     resume_run_id_finishes_the_run => tracking_pg_resume_run_id_finishes_the_run, tracking_mssql_resume_run_id_finishes_the_run;
+    resume_alone_continues_the_latest_unfinished_run => tracking_pg_resume_alone_continues_the_latest_unfinished_run, tracking_mssql_resume_alone_continues_the_latest_unfinished_run;
     modes => tracking_pg_modes, tracking_mssql_modes;
     upgrades_older_schema => tracking_pg_upgrades_older_schema, tracking_mssql_upgrades_older_schema;
     clean_run_has_no_difference => tracking_pg_clean_run_has_no_difference, tracking_mssql_clean_run_has_no_difference;

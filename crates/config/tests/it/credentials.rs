@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use barge_config::{
     load_with, parse_str, ConfigError, Connection, Credentials, DatabaseKind, Overrides, Secret,
-    SourceKind,
+    SourceKind, TrackingMode,
 };
 use tempfile::TempDir;
 
@@ -367,5 +367,63 @@ fn credentials_without_a_toml_need_a_schema() {
     assert_eq!(
         err.to_string(),
         "missing `target_schema_name` on the command line\nhint: without a config file, the target schema name must be given on the command line"
+    );
+}
+
+#[test]
+fn tracking_mode_and_project_come_from_toml_or_command_line() {
+    let dir = credentials_dir();
+    let config = dir.path().join("migration.toml");
+    fs::write(
+        &config,
+        r#"schema = "app"
+auth_file = "creds/credentials.json"
+
+[source]
+auth_id = "shop"
+
+[target]
+auth_id = "tgt"
+
+[tracking]
+auth_id = "track"
+mode = "truncate"
+project = "rehearsal"
+"#,
+    )
+    .unwrap();
+    let s = load_with(Some(&config), &Overrides::default(), &env(&SECRET_VARS)).unwrap();
+    let t = s.tracking.unwrap();
+    assert_eq!(t.mode, TrackingMode::Truncate);
+    assert_eq!(t.project.as_deref(), Some("rehearsal"));
+
+    let cli = Overrides {
+        migration_db_mode: Some(TrackingMode::Drop),
+        project: Some("cutover".into()),
+        ..Overrides::default()
+    };
+    let t = load_with(Some(&config), &cli, &env(&SECRET_VARS))
+        .unwrap()
+        .tracking
+        .unwrap();
+    assert_eq!(
+        (t.mode, t.project.as_deref()),
+        (TrackingMode::Drop, Some("cutover"))
+    );
+
+    // Without a tracking database the options would be ignored: refused instead.
+    let mut cli = cli_run(dir.path());
+    cli.migration_db_auth_id = None;
+    cli.project = Some("cutover".into());
+    let err = load_with(None, &cli, &env(&SECRET_VARS))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`project`"), "{err}");
+    assert!(err.contains("--migration_db_auth_id"), "{err}");
+    let s = load_with(None, &cli_run(dir.path()), &env(&SECRET_VARS)).unwrap();
+    assert_eq!(
+        s.tracking.unwrap().mode,
+        TrackingMode::Preserve,
+        "the default"
     );
 }
