@@ -143,6 +143,15 @@ fn migrate(
     extra: &[&str],
 ) -> std::process::Output {
     let cfg = fx.config(target, schema, "workers = 1");
+    migrate_cfg(t, fx, &cfg, extra)
+}
+
+fn migrate_cfg(
+    t: &Tracking,
+    fx: &Fixture,
+    cfg: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
     let (creds, env) = t.credentials(fx);
     let mut args = vec![
         "migrate",
@@ -341,6 +350,102 @@ fn resume_alone_continues_the_latest_unfinished_run(t: Tracking) {
     let again = migrate(&t, &fx, &target, "app", &["--resume", &run]);
     let again_text = assert_exit(&again, 4);
     assert!(again_text.contains("completed"), "{again_text}");
+}
+
+/// A run killed at an arbitrary point of its post-load (SIGKILL: it cannot record anything)
+/// stays `running`; `--resume` continues it and the rows end true: one run, completed,
+/// with the rows copied before the kill counted.
+fn killed_run_resumes_with_true_counts(t: Tracking) {
+    let target = PgDb::new();
+    let fx = Fixture::sqlite(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id), v TEXT);
+         CREATE INDEX child_v ON child (v);
+         CREATE INDEX child_parent ON child (parent_id);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+         INSERT INTO parent SELECT i, 'p' || i FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+         INSERT INTO child SELECT i, 1 + i % 5000, 'c' || i FROM n;",
+    );
+    let cfg = fx.config(&target, "app", "workers = 1\nchunk_size = 2000");
+    let (creds, env) = t.credentials(&fx);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_barge"))
+        .args([
+            "migrate",
+            cfg.to_str().expect("utf-8 path"),
+            "--auth",
+            creds.to_str().expect("utf-8 path"),
+            "--migration_db_auth_id",
+            "migration_tracking",
+        ])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        // Every post-load step waits, so the kill lands while keys and indexes are built.
+        .env("BARGE_TEST_STEP_DELAY_MS", "400")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start barge");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let ready = t.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sourcetargetloads'",
+        );
+        let copied = if ready.as_deref() == Some("1") {
+            t.scalar("SELECT count(*) FROM sourcetargetloads WHERE task = 'transfer' AND status = 'completed'")
+        } else {
+            None
+        };
+        if copied.as_deref() == Some("2") {
+            break;
+        }
+        assert!(
+            child.try_wait().expect("poll barge").is_none(),
+            "barge ended before the kill"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy did not finish in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("kill barge");
+    let _ = child.wait();
+    let run = only_run_id(&t);
+    assert_eq!(
+        t.scalar("SELECT status FROM runs").as_deref(),
+        Some("running")
+    );
+
+    assert_ok(&migrate_cfg(&t, &fx, &cfg, &["--resume"]));
+    assert_eq!(only_run_id(&t), run);
+    assert_eq!(
+        t.scalar("SELECT status FROM runs").as_deref(),
+        Some("completed")
+    );
+    let open = t.query(
+        "SELECT tablename, task, status FROM sourcetargetloads WHERE status NOT IN ('completed', 'skipped')",
+    );
+    assert!(open.is_empty(), "tasks left open: {open:?}");
+    assert_eq!(
+        t.scalar("SELECT rowswritten FROM sourcetargetloads WHERE tablename = 'child' AND task = 'transfer'")
+            .as_deref(),
+        Some("12000")
+    );
+    assert_eq!(
+        t.scalar("SELECT count(*) FROM v_sourcetargetdiff WHERE difference = 0 AND sourcerows > 0")
+            .as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        t.scalar("SELECT count(*) FROM sourceconstraints WHERE status = 'completed'")
+            .as_deref(),
+        Some("5"),
+        "2 primary keys, 2 indexes, 1 foreign key"
+    );
+    assert_eq!(
+        target.scalar("SELECT count(*) FROM app.child").as_deref(),
+        Some("12000")
+    );
 }
 
 /// Done when: each mode behaves as stated (preserve keeps history, truncate clears data and
@@ -664,6 +769,7 @@ both_backends! {
     failed_table_in_eventlog => tracking_pg_failed_table_in_eventlog, tracking_mssql_failed_table_in_eventlog;
     resume_run_id_finishes_the_run => tracking_pg_resume_run_id_finishes_the_run, tracking_mssql_resume_run_id_finishes_the_run;
     resume_alone_continues_the_latest_unfinished_run => tracking_pg_resume_alone_continues_the_latest_unfinished_run, tracking_mssql_resume_alone_continues_the_latest_unfinished_run;
+    killed_run_resumes_with_true_counts => tracking_pg_killed_run_resumes_with_true_counts, tracking_mssql_killed_run_resumes_with_true_counts;
     modes => tracking_pg_modes, tracking_mssql_modes;
     upgrades_older_schema => tracking_pg_upgrades_older_schema, tracking_mssql_upgrades_older_schema;
     clean_run_has_no_difference => tracking_pg_clean_run_has_no_difference, tracking_mssql_clean_run_has_no_difference;
