@@ -168,11 +168,14 @@ async fn run_migration(
     } else {
         None
     };
-    let mut run_id = tracked_run
+    // A run found by `--resume` alone is continued only when the ledger holds something to
+    // continue; one named with `--resume RUN_ID` keeps its id even if it had done nothing.
+    let adopted = tracked_run.filter(|_| resumed || mode.resume_run.is_some());
+    let mut run_id = adopted
         .clone()
         .or_else(|| previous.as_ref().map(|c| c.run_id.clone()))
         .unwrap_or_else(checkpoint::new_run_id);
-    if let (Some(store), None) = (store.as_mut(), &tracked_run) {
+    if let (Some(store), None) = (store.as_mut(), &adopted) {
         // Ids carry 16 random bits per second; two runs must never share records.
         while !resumed && store.find_run(&run_id).await?.is_some() {
             run_id = checkpoint::new_run_id();

@@ -275,6 +275,19 @@ impl RunTracker {
                 add_step(step.what, i, Task::Sequences, None);
             }
         }
+        // A foreign key's validation reports on the same constraint as its creation.
+        let links: Vec<(String, usize)> = steps
+            .keys()
+            .filter_map(|what| {
+                let added = what.strip_prefix("validating ")?;
+                Some((what.clone(), steps.get(added)?.constraint?))
+            })
+            .collect();
+        for (what, c) in links {
+            if let Some(step) = steps.get_mut(&what) {
+                step.constraint = Some(c);
+            }
+        }
 
         let mut tasks = BTreeMap::new();
         for (i, (source, target)) in tables.iter().enumerate() {
@@ -476,28 +489,24 @@ impl RunTracker {
                 EngineError::Copy { errors, .. } => errors.clone(),
                 _ => vec![message.clone()],
             };
-            let mut blamed = false;
             for line in &lines {
-                let table = self.table_in(line);
-                if let Some(i) = table {
-                    blamed = true;
-                    let text = line.clone();
-                    let now = now.clone();
+                // A post-load step names itself in its error; a copy error names its table.
+                let table = self.fail_step(line, &now).or_else(|| {
+                    let i = self.table_in(line)?;
+                    let (text, now) = (line.clone(), now.clone());
                     self.task(i, Task::Transfer, |t| {
                         t.record.status = TaskStatus::Failed;
                         t.record.error = Some(text);
                         t.record.end_time = Some(now);
                     });
-                }
+                    Some(i)
+                });
                 self.event(
                     EventLevel::Error,
                     "failed",
                     table.map(|i| self.tables[i].0.clone()),
                     line.clone(),
                 );
-            }
-            if !blamed {
-                self.fail_running_steps(&message, &now);
             }
         } else if status == RunStatus::Interrupted {
             self.event(
@@ -525,28 +534,32 @@ impl RunTracker {
         self.sender.finish().await;
     }
 
-    /// A post-load failure names the step in its message; mark that step's task failed.
-    fn fail_running_steps(&self, message: &str, now: &str) {
+    /// A post-load failure names the step in its message; mark that step's task (and its
+    /// constraint) failed and return the step's table.
+    fn fail_step(&self, message: &str, now: &str) -> Option<usize> {
+        // The longest match: "validating foreign key `x` of `t`" contains "foreign key `x`
+        // of `t`".
         let hit = self
             .steps
             .iter()
-            .find(|(what, _)| message.contains(what.as_str()))
+            .filter(|(what, _)| message.contains(what.as_str()))
+            .max_by_key(|(what, _)| what.len())
             .map(|(_, s)| (s.table, s.task, s.constraint));
-        if let Some((table, task, constraint)) = hit {
-            self.task(table, task, |t| {
-                t.record.status = TaskStatus::Failed;
-                t.record.error = Some(message.to_string());
-                t.record.end_time = Some(now.to_string());
-            });
-            if let Some(c) = constraint {
-                let mut state = crate::sync::lock(&self.state);
-                if let Some(rec) = state.constraints.get_mut(c) {
-                    rec.status = TaskStatus::Failed;
-                    rec.error = Some(message.to_string());
-                    self.sender.send(Record::Constraint(rec.clone()));
-                }
+        let (table, task, constraint) = hit?;
+        self.task(table, task, |t| {
+            t.record.status = TaskStatus::Failed;
+            t.record.error = Some(message.to_string());
+            t.record.end_time = Some(now.to_string());
+        });
+        if let Some(c) = constraint {
+            let mut state = crate::sync::lock(&self.state);
+            if let Some(rec) = state.constraints.get_mut(c) {
+                rec.status = TaskStatus::Failed;
+                rec.error = Some(message.to_string());
+                self.sender.send(Record::Constraint(rec.clone()));
             }
         }
+        Some(table)
     }
 
     /// The planned table an error line names as ``table `name` ``, if any.

@@ -7,6 +7,11 @@
 //! it is back. At the end of a run it keeps trying for `finish_timeout`, then reports how
 //! many records were not written. A batch that fails for another reason (a statement error)
 //! is retried record by record so one bad record costs only itself.
+//!
+//! Limits, by choice: records wait in memory without a cap while the database is away (a
+//! run produces a few per table, not per row); and a batch whose COMMIT succeeded but whose
+//! acknowledgement was lost is written again, which upserts make harmless everywhere but
+//! in the append-only event log, where those events then appear twice.
 
 use crate::error::TrackingError;
 use crate::record::Record;

@@ -448,6 +448,47 @@ fn killed_run_resumes_with_true_counts(t: Tracking) {
     );
 }
 
+/// A foreign key that cannot be validated: its constraint row says failed, with the error,
+/// and the failure is blamed on the `fk` task, not on the copy.
+fn failed_constraint_is_recorded(t: Tracking) {
+    let target = PgDb::new();
+    let fx = Fixture::sqlite(
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);
+         INSERT INTO customers VALUES (1, 'ann');
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id));
+         INSERT INTO orders VALUES (1, 1), (2, 99);",
+    );
+    let cfg = fx.config(&target, "app", "workers = 1\nclean_orphans = false");
+    let out = migrate_cfg(&t, &fx, &cfg, &[]);
+    assert_exit(&out, 4);
+    let run = only_run_id(&t);
+    let fk = t.query(&format!(
+        "SELECT status, errormessage, referencedtable FROM sourceconstraints WHERE runid = '{run}' AND constrainttype = 'foreign_key'"
+    ));
+    assert_eq!(fk.len(), 1, "{fk:?}");
+    assert_eq!(fk[0][0].as_deref(), Some("failed"), "{fk:?}");
+    assert!(fk[0][1].is_some(), "{fk:?}");
+    assert_eq!(fk[0][2].as_deref(), Some("customers"));
+    let tasks = t.query(&format!(
+        "SELECT task, status FROM sourcetargetloads WHERE runid = '{run}' AND tablename = 'orders' AND task IN ('transfer', 'fk') ORDER BY task"
+    ));
+    assert_eq!(
+        tasks,
+        vec![
+            vec![Some("fk".to_string()), Some("failed".to_string())],
+            vec![Some("transfer".to_string()), Some("completed".to_string())],
+        ]
+    );
+    assert_eq!(
+        t.scalar(&format!(
+            "SELECT src_tablename FROM eventlog WHERE eventrunid = '{run}' AND eventstatus = 'failed'"
+        ))
+        .as_deref(),
+        Some("orders")
+    );
+}
+
 /// Done when: each mode behaves as stated (preserve keeps history, truncate clears data and
 /// keeps the schema, drop recreates the objects).
 fn modes(t: Tracking) {
@@ -770,6 +811,7 @@ both_backends! {
     resume_run_id_finishes_the_run => tracking_pg_resume_run_id_finishes_the_run, tracking_mssql_resume_run_id_finishes_the_run;
     resume_alone_continues_the_latest_unfinished_run => tracking_pg_resume_alone_continues_the_latest_unfinished_run, tracking_mssql_resume_alone_continues_the_latest_unfinished_run;
     killed_run_resumes_with_true_counts => tracking_pg_killed_run_resumes_with_true_counts, tracking_mssql_killed_run_resumes_with_true_counts;
+    failed_constraint_is_recorded => tracking_pg_failed_constraint_is_recorded, tracking_mssql_failed_constraint_is_recorded;
     modes => tracking_pg_modes, tracking_mssql_modes;
     upgrades_older_schema => tracking_pg_upgrades_older_schema, tracking_mssql_upgrades_older_schema;
     clean_run_has_no_difference => tracking_pg_clean_run_has_no_difference, tracking_mssql_clean_run_has_no_difference;
