@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+const PG_TRACKING_PASSWORD: &str = "tracking-Secret-77";
+const TARGET_PASSWORD: &str = "target-Secret-88";
+
 /// A fresh tracking database on one backend.
 enum Tracking {
     Pg(PgDb),
@@ -40,7 +43,9 @@ impl Tracking {
         match self {
             Tracking::Pg(db) => {
                 let (host, port, user) = db.server();
-                ("postgres", host, port, user, String::new(), db.name.clone())
+                // The test server trusts local logins; the password only has to stay secret.
+                let password = PG_TRACKING_PASSWORD.to_string();
+                ("postgres", host, port, user, password, db.name.clone())
             }
             Tracking::Mssql(db) => (
                 "mssql",
@@ -603,7 +608,22 @@ fn upgrades_older_schema(t: Tracking) {
 fn clean_run_has_no_difference(t: Tracking) {
     let target = PgDb::new();
     let fx = fixture(false);
-    let out = migrate(&t, &fx, &target, "app", &["--project", "demo"]);
+    // A target DSN with a password (the test server trusts local logins and ignores it).
+    let url = target
+        .url
+        .replacen("://", &format!("://postgres:{TARGET_PASSWORD}@"), 1);
+    let url = if target.url.contains('@') {
+        target.url.replacen('@', &format!(":{TARGET_PASSWORD}@"), 1)
+    } else {
+        url
+    };
+    let cfg = fx.write(
+        "migration.toml",
+        &format!(
+            "schema = \"app\"\nworkers = 1\n\n[source]\ntype = \"sqlite\"\ndsn = \"source.sqlite\"\n\n[target]\ndsn = \"{url}\"\n"
+        ),
+    );
+    let out = migrate_cfg(&t, &fx, &cfg, &["--project", "demo"]);
     let text = assert_ok(&out);
     let run = only_run_id(&t);
     let diff = t.query(&format!(
@@ -647,8 +667,28 @@ fn clean_run_has_no_difference(t: Tracking) {
         ))
         .unwrap_or_default();
     assert!(target_desc.contains(&target.name), "{target_desc}");
-    if let Tracking::Mssql(db) = &t {
-        assert!(!text.contains(&db.password));
+    let (_, _, _, _, tracking_password, _) = t.login();
+    for secret in [tracking_password.as_str(), TARGET_PASSWORD] {
+        assert!(
+            !text.contains(secret),
+            "a password reached the output: {text}"
+        );
+        let leaks = t.scalar(&format!(
+            "SELECT count(*) FROM runs WHERE sourcedescription LIKE '%{secret}%' OR targetdescription LIKE '%{secret}%' OR commandline LIKE '%{secret}%'"
+        ));
+        assert_eq!(
+            leaks.as_deref(),
+            Some("0"),
+            "a password reached the runs table"
+        );
+        let leaks = t.scalar(&format!(
+            "SELECT count(*) FROM eventlog WHERE eventmessage LIKE '%{secret}%' OR eventdetails LIKE '%{secret}%'"
+        ));
+        assert_eq!(
+            leaks.as_deref(),
+            Some("0"),
+            "a password reached the event log"
+        );
     }
 }
 
