@@ -112,16 +112,18 @@ impl PgStore {
             .map_err(|e| self.error("checking the login's rights", &e))?;
         let (schema_create, schema_usage, db_create): (bool, bool, bool) =
             (row.get(0), row.get(1), row.get(2));
-        let mut missing = Vec::new();
-        if !schema_usage || !schema_create {
-            missing.push("CREATE (and USAGE) on schema `public`");
-        }
-        if !db_create {
-            missing.push("CREATE on the database");
-        }
         if schema_create && schema_usage {
             // CREATE on the database is not needed while everything lives in `public`.
             return Ok(());
+        }
+        let schema_rights = match (schema_usage, schema_create) {
+            (false, false) => "USAGE and CREATE",
+            (false, true) => "USAGE",
+            _ => "CREATE",
+        };
+        let mut missing = vec![format!("{schema_rights} on schema `public`")];
+        if !db_create {
+            missing.push("CREATE on the database".to_string());
         }
         Err(self.permission(&format!("missing {}", missing.join(" and "))))
     }
