@@ -378,6 +378,9 @@ impl Output {
                 "resumed run {}: rows include those committed before the interruption",
                 s.run_id
             );
+        } else {
+            // The key of this run's rows in the tracking database.
+            say!("run {}", s.run_id);
         }
         if s.rejected_values > 0 {
             if let Some(p) = &s.reject_file {

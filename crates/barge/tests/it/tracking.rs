@@ -626,6 +626,10 @@ fn clean_run_has_no_difference(t: Tracking) {
     let out = migrate_cfg(&t, &fx, &cfg, &["--project", "demo"]);
     let text = assert_ok(&out);
     let run = only_run_id(&t);
+    assert!(
+        text.contains(&format!("run {run}")),
+        "the summary names the run: {text}"
+    );
     let diff = t.query(&format!(
         "SELECT tablename, sourcerows, targetrows, difference, diffstatus FROM v_sourcetargetdiff WHERE runid = '{run}' ORDER BY tablename"
     ));
