@@ -168,6 +168,18 @@ pub struct PlanArgs {
     /// `plan`: exit 4 when a finding of this severity or worse exists (a CI gate).
     #[arg(long = "fail-on", alias = "fail_on", value_enum)]
     pub fail_on: Option<FailOn>,
+    /// `validate`: what to compare, instead of the configuration's `validation`: exact row
+    /// counts, or every value of every row (default: the configuration's choice when it is
+    /// `checksum`, else row counts).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub validation: Option<ValidationMode>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[value(rename_all = "snake_case")]
+pub enum ValidationMode {
+    RowCount,
+    Checksum,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

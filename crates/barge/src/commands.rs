@@ -183,7 +183,12 @@ fn source_command(
     args: &crate::cli::PlanArgs,
     out: &Output,
 ) -> Result<(Settings, tokio::runtime::Runtime), u8> {
-    let settings = load(args.config.as_deref(), &overrides(&args.connections), out)?;
+    let mut overrides = overrides(&args.connections);
+    overrides.validation = args.validation.map(|v| match v {
+        crate::cli::ValidationMode::RowCount => barge_config::Validation::RowCount,
+        crate::cli::ValidationMode::Checksum => barge_config::Validation::Checksum,
+    });
+    let settings = load(args.config.as_deref(), &overrides, out)?;
     Ok((settings, runtime(out)?))
 }
 
@@ -286,7 +291,7 @@ fn migrate(
                     .as_ref()
                     .is_some_and(|v| v.iter().any(|c| !c.matches()));
                 if mismatch {
-                    out.error("validation found tables whose row counts differ (listed above)", None);
+                    out.error("validation found tables that differ between source and target (listed above)", None);
                     exit::FAILED
                 } else {
                     exit::SUCCESS

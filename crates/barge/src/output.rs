@@ -355,13 +355,23 @@ impl Output {
         );
         if let Some(checks) = &s.validation {
             let bad: Vec<_> = checks.iter().filter(|c| !c.matches()).collect();
-            if bad.is_empty() {
+            let checksum = checks.iter().any(|c| c.checksum.is_some());
+            if bad.is_empty() && checksum {
+                say!(
+                    "validation: every value matches (checksums) in all {} table(s)",
+                    checks.len()
+                );
+            } else if bad.is_empty() {
                 say!(
                     "validation: row counts match for all {} table(s)",
                     checks.len()
                 );
             } else {
-                say!("validation: {} table(s) differ in row count:", bad.len());
+                if checksum {
+                    say!("validation: {} table(s) differ:", bad.len());
+                } else {
+                    say!("validation: {} table(s) differ in row count:", bad.len());
+                }
                 for c in bad {
                     say!(
                         "  {}: source {}, target {}",
@@ -370,6 +380,9 @@ impl Output {
                         c.target_rows
                             .map_or("missing".to_string(), |n| n.to_string())
                     );
+                    for line in checksum_details(c) {
+                        say!("  {line}");
+                    }
                 }
             }
         }
@@ -426,6 +439,12 @@ impl Output {
                     .map_or("missing".to_string(), |n| n.to_string()),
                 if c.matches() { "ok" } else { "DIFFERS" }
             );
+            for line in checksum_details(c) {
+                say!("{line}");
+            }
+        }
+        if checks.iter().any(|c| c.checksum.is_some()) {
+            say!("checksum: every value of every row compared in canonical form");
         }
     }
 
@@ -681,4 +700,53 @@ impl ProgressSink for Output {
             }
         }
     }
+}
+
+/// Indented lines naming what differs in a table's content: differing chunks, then each
+/// located row (changed, missing in target, extra in target) with the columns that differ.
+fn checksum_details(c: &barge_engine::TableCheck) -> Vec<String> {
+    use barge_engine::DifferenceKind;
+    let Some(r) = c.checksum.as_ref().filter(|r| !r.matches()) else {
+        return Vec::new();
+    };
+    let located = if r.key.is_empty() {
+        "the table has no key: rows are named by all their values".to_string()
+    } else {
+        format!("rows located by key ({})", r.key.join(", "))
+    };
+    let mut out = vec![format!(
+        "  {} of {} checksum chunk(s) differ; {located}:",
+        r.differing_chunks, r.chunks
+    )];
+    for d in &r.differences {
+        let kind = match d.kind {
+            DifferenceKind::Changed => "changed          ",
+            DifferenceKind::MissingInTarget => "missing in target",
+            DifferenceKind::ExtraInTarget => "extra in target  ",
+        };
+        let columns: Vec<String> = d
+            .columns
+            .iter()
+            .map(|col| format!("`{}` {} -> {}", col.column, col.source, col.target))
+            .collect();
+        if columns.is_empty() {
+            out.push(format!("    {kind}  {}", d.row));
+        } else {
+            out.push(format!("    {kind}  {}: {}", d.row, columns.join(", ")));
+        }
+    }
+    let listed = r.differences.len() as u64;
+    if r.differing_rows > listed {
+        out.push(format!(
+            "    ... and {} more differing row(s)",
+            r.differing_rows - listed
+        ));
+    }
+    if r.incomplete {
+        out.push(
+            "    more chunks differ than are examined row by row (8): fix these, then validate again"
+                .to_string(),
+        );
+    }
+    out
 }

@@ -59,7 +59,7 @@ clean_orphans = true
 clean_orphans_mode = "apply"      # apply | report
 clean_orphans_max_rows = 0        # 0 = no limit
 
-# After the run: none | row_count
+# After the run: none | row_count | checksum (every value; see README "Validation")
 validation = "none"
 
 [source]

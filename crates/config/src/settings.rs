@@ -92,6 +92,8 @@ keyword_enum! {
     pub enum Validation {
         None = "none",
         RowCount = "row_count",
+        /// Every value of every row, by canonical hashes per chunk on both sides.
+        Checksum = "checksum",
         SampledHash = "sampled_hash",
     }
 }

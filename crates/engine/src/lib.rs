@@ -32,4 +32,6 @@ pub use plan::{
 };
 pub use progress::{ProgressEvent, ProgressSink};
 pub use run::{migrate, MigrationSummary, RunMode, TableSummary};
-pub use validate::{validate, TableCheck};
+pub use validate::{
+    validate, ChecksumResult, ColumnDifference, DifferenceKind, RowDifference, TableCheck,
+};

@@ -373,21 +373,20 @@ async fn run_migration(
 
         hooks::run(&client, HookPoint::AfterAll, &hook_files, schema, &ledger).await?;
     }
-    let validation = if settings.validation == barge_config::Validation::RowCount {
-        sink.event(ProgressEvent::Phase("validating row counts"));
-        let checks = crate::validate::row_counts(&plan, &changes_source, &client, schema).await?;
+    let validation = if settings.validation == barge_config::Validation::None {
+        None
+    } else {
+        let checks = if settings.validation == barge_config::Validation::Checksum {
+            sink.event(ProgressEvent::Phase("validating checksums of every row"));
+            crate::validate::checksums(&plan, &changes_source, &client, settings).await?
+        } else {
+            sink.event(ProgressEvent::Phase("validating row counts"));
+            crate::validate::row_counts(&plan, &changes_source, &client, schema).await?
+        };
         for c in checks.iter().filter(|c| !c.matches()) {
-            warnings.push(format!(
-                "table `{}`: {} row(s) in the source, {} in PostgreSQL",
-                c.source_name,
-                c.source_rows,
-                c.target_rows
-                    .map_or("none (table missing)".to_string(), |n| n.to_string())
-            ));
+            warnings.push(c.problem());
         }
         Some(checks)
-    } else {
-        None
     };
     if let Some(t) = tracker.as_ref() {
         // The tracking database gets exact counts of both sides even without `validation`.

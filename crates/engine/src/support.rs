@@ -13,7 +13,7 @@ pub(crate) fn unsupported_options(settings: &Settings) -> Vec<String> {
     {
         out.push("`source_snapshot_mode = \"single_tx\"`".to_string());
     }
-    if !matches!(settings.validation, Validation::None | Validation::RowCount) {
+    if settings.validation == Validation::SampledHash {
         out.push(format!("`validation = \"{}\"`", settings.validation));
     }
     // The MySQL and MariaDB copy strips or replaces NUL bytes; the SQLite one only refuses them.

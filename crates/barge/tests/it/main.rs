@@ -1,6 +1,7 @@
 //! barge's integration tests: one binary, modules per area. They need PostgreSQL (and, for the
 //! MySQL-family suites, MariaDB) running; see scripts/services.sh.
 
+mod checksum;
 mod config_cli;
 mod encoders;
 mod hooks;

@@ -1,0 +1,335 @@
+//! Checksum validation (`validation = "checksum"`, `barge validate --validation checksum`):
+//! every value compared in canonical form; a clean run passes for SQLite and MariaDB with a
+//! spread of types, and a changed value, a missing row and an extra row in the target are each
+//! found and located by key (by all values for a table without a key).
+
+use crate::mariadb::MariaDb;
+use crate::support::{assert_exit, assert_ok, barge, Fixture, PgDb};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn write_config(dir: &Path, src: &MariaDb, db: &PgDb, extra: &str) -> PathBuf {
+    let path = dir.join("migration.toml");
+    let text = format!(
+        "schema = \"app\"\non_schema_exists = \"recreate\"\n{extra}\n\n[source]\ntype = \"mariadb\"\ndsn = \"{}\"\n\n[target]\ndsn = \"{}\"\n",
+        src.url, db.url
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// Every type barge maps from SQLite, with the values that are easy to get wrong: -0.0,
+/// NaN-free floats, numerics that PostgreSQL pads to their scale, text with `|` and `:`,
+/// unicode, NULLs, converted values (text `'42'` in an INTEGER column, an epoch DATETIME).
+const SQLITE_SOURCE: &str = r#"
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        name TEXT,
+        code VARCHAR(12),
+        tag CHAR(5),
+        qty INTEGER,
+        small SMALLINT,
+        price NUMERIC(10,2),
+        ratio REAL,
+        weight DOUBLE,
+        flag BOOLEAN,
+        born DATE,
+        seen DATETIME,
+        at_time TIME,
+        doc JSON,
+        uid UUID,
+        raw BLOB
+    );
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+      INSERT INTO items SELECT i, 'name|' || i || ':ü', 'c' || i, 'ab', i * 3, i % 100,
+        i * 1.25, i / 8.0, i * 1e10, i % 2, date('2000-01-01', '+' || i || ' days'),
+        datetime(1700000000 + i * 3600, 'unixepoch'), '10:00:0' || (i % 10),
+        '{"b": ' || i || ', "a": [1.50, "x"]}', NULL, x'00ff' || i FROM n;
+    UPDATE items SET qty = '42', ratio = -0.0, name = NULL, doc = '{"a":1,"a":2, "z" : 1e2}',
+        uid = '123e4567-e89b-12d3-a456-426614174000', seen = 1700000000 WHERE id = 3;
+    UPDATE items SET price = '7.5', flag = 'true', weight = 1e300, born = '2024-02-29 00:00:00' WHERE id = 4;
+    CREATE TABLE notes (body TEXT, n INTEGER);
+    INSERT INTO notes VALUES ('one', 1), ('two', 2), ('two', 2), (NULL, 3);
+    CREATE TABLE pairs (a TEXT NOT NULL, b INTEGER NOT NULL, v TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID;
+    INSERT INTO pairs VALUES ('x', 1, 'p'), ('x', 2, 'q'), ('y', 1, 'r');
+"#;
+
+fn checks(json: &Value) -> Vec<&Value> {
+    json.as_array().expect("a JSON array of tables").iter().collect()
+}
+
+fn table<'a>(json: &'a Value, name: &str) -> &'a Value {
+    checks(json)
+        .into_iter()
+        .find(|c| c["target_name"] == name)
+        .unwrap_or_else(|| panic!("table `{name}` in {json:#}"))
+}
+
+/// `(kind, row)` of each listed difference of a table.
+fn differences(json: &Value, name: &str) -> Vec<(String, String)> {
+    table(json, name)["checksum"]["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().to_string(),
+                d["row"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn validate_json(cfg: &std::path::Path) -> (Option<i32>, Value, String) {
+    let out = barge(&[
+        "validate",
+        cfg.to_str().unwrap(),
+        "--validation",
+        "checksum",
+        "--format",
+        "json",
+    ]);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "validate --format json printed no JSON ({e}):\n{}",
+            crate::support::text(&out)
+        )
+    });
+    (out.status.code(), json, crate::support::text(&out))
+}
+
+#[test]
+fn checksum_passes_after_a_clean_sqlite_run() {
+    let fx = Fixture::sqlite(SQLITE_SOURCE);
+    let db = PgDb::new();
+    // Small chunks, so the 500-row table is compared in several buckets.
+    let cfg = fx.config(&db, "app", "validation = \"checksum\"\nchunk_size = 100");
+    let out = assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    assert!(
+        out.contains("validation: every value matches (checksums) in all 3 table(s)"),
+        "{out}"
+    );
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(0), "{text}");
+    let items = table(&json, "items");
+    assert_eq!(items["source_rows"], 500);
+    assert_eq!(items["target_rows"], 500);
+    assert_eq!(items["checksum"]["chunks"], 5, "{json:#}");
+    assert_eq!(items["checksum"]["differing_chunks"], 0);
+    assert_eq!(items["checksum"]["key"], serde_json::json!(["id"]));
+    assert_eq!(table(&json, "notes")["checksum"]["key"], serde_json::json!([]));
+    assert_eq!(
+        table(&json, "pairs")["checksum"]["key"],
+        serde_json::json!(["a", "b"])
+    );
+    // The text form says what was compared.
+    let out = assert_ok(&barge(&[
+        "validate",
+        cfg.to_str().unwrap(),
+        "--validation",
+        "checksum",
+    ]));
+    assert!(
+        out.contains("checksum: every value of every row compared"),
+        "{out}"
+    );
+}
+
+#[test]
+fn checksum_locates_changed_missing_and_extra_rows_sqlite() {
+    let fx = Fixture::sqlite(SQLITE_SOURCE);
+    let db = PgDb::new();
+    let cfg = fx.config(&db, "app", "chunk_size = 100");
+    assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    // Row counts alone would see nothing: one row changed, one gone, one added.
+    db.execute(
+        "UPDATE app.items SET price = 99.99 WHERE id = 7;
+         DELETE FROM app.items WHERE id = 250;
+         INSERT INTO app.items (id, name) VALUES (501, 'intruder');
+         UPDATE app.notes SET body = 'uno' WHERE n = 1;
+         UPDATE app.pairs SET v = 'Q' WHERE a = 'x' AND b = 2;",
+    );
+    let rows = barge(&["validate", cfg.to_str().unwrap()]);
+    let rows_text = crate::support::text(&rows);
+    assert_eq!(rows.status.code(), Some(0), "row counts still match: {rows_text}");
+
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(4), "{text}");
+    assert_eq!(
+        differences(&json, "items"),
+        [
+            ("changed".to_string(), "(id) = (7)".to_string()),
+            ("missing_in_target".to_string(), "(id) = (250)".to_string()),
+            ("extra_in_target".to_string(), "(id) = (501)".to_string()),
+        ]
+    );
+    let changed = &table(&json, "items")["checksum"]["differences"][0]["columns"];
+    assert_eq!(
+        changed,
+        &serde_json::json!([{"column": "price", "source": "8.75", "target": "99.99"}])
+    );
+    // A table without a key: the changed row shows as one missing and one extra, by value.
+    assert_eq!(
+        differences(&json, "notes"),
+        [
+            (
+                "missing_in_target".to_string(),
+                "(body, n) = ('one', 1)".to_string()
+            ),
+            (
+                "extra_in_target".to_string(),
+                "(body, n) = ('uno', 1)".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        differences(&json, "pairs"),
+        [("changed".to_string(), "(a, b) = ('x', 2)".to_string())]
+    );
+
+    // The same in the text report.
+    let out = barge(&[
+        "validate",
+        cfg.to_str().unwrap(),
+        "--validation",
+        "checksum",
+    ]);
+    let t = assert_exit(&out, 4);
+    assert!(t.contains("rows located by key (id)"), "{t}");
+    assert!(
+        t.contains("changed            (id) = (7): `price` 8.75 -> 99.99"),
+        "{t}"
+    );
+    assert!(t.contains("missing in target  (id) = (250)"), "{t}");
+    assert!(t.contains("extra in target    (id) = (501)"), "{t}");
+
+    // After a run with `validation = "checksum"`, the same differences fail the run (exit 4).
+    db.execute("DROP TABLE app.notes");
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(4), "{text}");
+    assert!(table(&json, "notes")["target_rows"].is_null(), "{json:#}");
+}
+
+#[test]
+fn checksum_after_a_run_fails_the_run_when_the_target_changed_under_it() {
+    let fx = Fixture::sqlite(SQLITE_SOURCE);
+    let db = PgDb::new();
+    // An after_data hook changes a value behind barge's back: the checksum must see it.
+    fx.write(
+        "tamper.sql",
+        "UPDATE {{schema}}.items SET name = 'tampered' WHERE id = 11;",
+    );
+    let cfg = fx.config_toml(
+        &db,
+        "schema = \"app\"\non_schema_exists = \"recreate\"\nvalidation = \"checksum\"\n\n[hooks]\nafter_data = [\"tamper.sql\"]",
+    );
+    let out = barge(&["migrate", cfg.to_str().unwrap()]);
+    let t = assert_exit(&out, 4);
+    assert!(t.contains("validation: 1 table(s) differ"), "{t}");
+    assert!(
+        t.contains("changed            (id) = (11): `name` 'name|11:ü' -> 'tampered'"),
+        "{t}"
+    );
+}
+
+/// A MariaDB table with a spread of the types barge maps, including converted ones
+/// (tinyint(1) to boolean, a zero date to NULL, unsigned widening, enum to text).
+const MARIADB_SOURCE: &[&str] = &[
+    "SET SESSION sql_mode = ''",
+    "CREATE TABLE things (
+        id INT UNSIGNED NOT NULL PRIMARY KEY,
+        active TINYINT(1),
+        tiny TINYINT,
+        big BIGINT,
+        ubig BIGINT UNSIGNED,
+        amount DECIMAL(12,3),
+        f FLOAT,
+        d DOUBLE,
+        name VARCHAR(40) CHARACTER SET utf8mb4,
+        legacy VARCHAR(20) CHARACTER SET latin1,
+        code CHAR(4),
+        body TEXT,
+        kind ENUM('small','large'),
+        bin VARBINARY(8),
+        blobby BLOB,
+        day DATE,
+        at DATETIME(6),
+        stamp TIMESTAMP NULL,
+        t TIME,
+        yr YEAR,
+        doc JSON
+    ) ENGINE=InnoDB",
+    "INSERT INTO things VALUES
+        (1, 1, -128, -9223372036854775808, 18446744073709551615, 123456789.125, 1.5, -0.0,
+         'Zoë | one:1', 'café', 'ab', 'long text', 'small', X'00FF10', X'DEADBEEF',
+         '2024-02-29', '2024-01-02 03:04:05.123456', '2024-06-01 12:00:00', '23:59:59', 2024,
+         '{\"b\": 1, \"a\": [1.50, 2e3]}'),
+        (2, 0, 127, 9223372036854775807, 0, -0.001, -3.25e-3, 1e300,
+         '', NULL, 'abcd', '', 'large', X'', NULL,
+         '0000-00-00', '1970-01-01 00:00:00', NULL, '00:00:00.000000', 1901, 'null'),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    "INSERT INTO things (id, name, amount, day)
+        SELECT 100 + seq, CONCAT('row ', seq), seq / 8, '2001-01-01' + INTERVAL seq DAY
+        FROM seq_1_to_300",
+    "CREATE TABLE log (line VARCHAR(20), n INT)",
+    "INSERT INTO log VALUES ('a', 1), ('a', 1), ('b', 2)",
+];
+
+#[test]
+fn checksum_mariadb_clean_run_passes_and_differences_are_located() {
+    let src = MariaDb::new(MARIADB_SOURCE);
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = write_config(
+        dir.path(),
+        &src,
+        &db,
+        "validation = \"checksum\"\nchunk_size = 50\n\n[type_mapping]\nzero_date_mode = \"null\"\nwiden_unsigned_integers = true",
+    );
+    let out = assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    assert!(
+        out.contains("validation: every value matches (checksums) in all 2 table(s)"),
+        "{out}"
+    );
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(table(&json, "things")["source_rows"], 303);
+    assert!(
+        table(&json, "things")["checksum"]["chunks"].as_u64() > Some(1),
+        "{json:#}"
+    );
+
+    db.execute(
+        "UPDATE app.things SET at = at + interval '1 microsecond' WHERE id = 1;
+         DELETE FROM app.things WHERE id = 150;
+         INSERT INTO app.things (id, name) VALUES (9999, 'extra');
+         DELETE FROM app.log WHERE line = 'a' AND ctid = (SELECT min(ctid) FROM app.log WHERE line = 'a');",
+    );
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(4), "{text}");
+    assert_eq!(
+        differences(&json, "things"),
+        [
+            ("changed".to_string(), "(id) = (1)".to_string()),
+            ("missing_in_target".to_string(), "(id) = (150)".to_string()),
+            ("extra_in_target".to_string(), "(id) = (9999)".to_string()),
+        ]
+    );
+    assert_eq!(
+        table(&json, "things")["checksum"]["differences"][0]["columns"],
+        serde_json::json!([{
+            "column": "at",
+            "source": "2024-01-02 03:04:05.123456",
+            "target": "2024-01-02 03:04:05.123457"
+        }])
+    );
+    // One of two identical rows removed from a table without a key.
+    assert_eq!(
+        differences(&json, "log"),
+        [(
+            "missing_in_target".to_string(),
+            "(line, n) = ('a', 1)".to_string()
+        )]
+    );
+}

@@ -1,0 +1,817 @@
+//! `validation = "checksum"`: compare every value of every row, source against target, and
+//! name the rows that differ.
+//!
+//! Each row is rendered in the canonical text form (see `canonical`) and hashed with
+//! PostgreSQL's `hashtextextended`. Rows fall into buckets by the hash of their key (of the
+//! whole row for a table without one); a bucket's checksum is its row count and the sum of its
+//! row hashes modulo 2^64. Sums do not depend on row order, so PostgreSQL computes them in one
+//! sequential scan with a hash aggregate (no sort, no index needed), and barge computes the
+//! source's from its plan's chunks in parallel, in any order.
+//!
+//! Why hash buckets rather than the copy's key ranges: a range must select the same rows on
+//! both sides, which fails when the sides order keys differently (MySQL's collations against
+//! PostgreSQL's; an SQLite chunk is a rowid range, and the rowid does not exist in the target).
+//! A bucket of the canonical key is the same set of rows everywhere.
+//!
+//! PostgreSQL renders and hashes in SQL, so only one row per bucket crosses the wire. The
+//! source side is read through the very encoder the copy used, and rendered from its binary
+//! COPY output: what barge compares is exactly what it would load (SQLite runs in process, so
+//! nothing moves; a MySQL source's rows do cross the wire, as during the copy).
+//!
+//! When buckets differ, a second pass on both sides lists the keys and row hashes of those
+//! buckets only (at most [`MAX_DRILLED_BUCKETS`]), which names each differing row: changed
+//! (with the columns that differ), missing in the target, or extra in the target.
+
+use super::canonical::{self, Canon};
+use super::pghash::hash_text_extended;
+use crate::plan::MigrationPlan;
+use crate::source::{ReadError, Source};
+use crate::EngineError;
+use barge_model::{InvalidValuePolicy, KeyRange, Table};
+use barge_pg::ddl::{qualified, quote_ident};
+use bytes::Bytes;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Buckets examined row by row when a table differs; more would move too much data.
+pub(crate) const MAX_DRILLED_BUCKETS: usize = 8;
+/// Differing rows listed per table.
+pub(crate) const MAX_LISTED_ROWS: usize = 20;
+/// Upper bound on buckets per table (each is one group in PostgreSQL's aggregate).
+const MAX_BUCKETS: u64 = 4096;
+
+/// What kind of difference a row shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DifferenceKind {
+    /// The key is on both sides with different values.
+    Changed,
+    /// In the source, not in the target.
+    MissingInTarget,
+    /// In the target, not in the source.
+    ExtraInTarget,
+}
+
+/// One column of a changed row.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnDifference {
+    pub column: String,
+    pub source: String,
+    pub target: String,
+}
+
+/// One differing row, located by its key (by its values for a table without a key).
+#[derive(Debug, Clone, Serialize)]
+pub struct RowDifference {
+    pub kind: DifferenceKind,
+    /// `(id) = (7)`, or the whole row for a table without a key.
+    pub row: String,
+    /// For `changed`: the columns whose values differ.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<ColumnDifference>,
+}
+
+/// The checksum comparison of one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecksumResult {
+    /// Target names of the key columns rows are located by; empty when the table has none.
+    pub key: Vec<String>,
+    /// Buckets the table was compared in.
+    pub chunks: u64,
+    /// Buckets whose row count or hash sum differ.
+    pub differing_chunks: u64,
+    /// The first differing rows in key order (at most 20).
+    pub differences: Vec<RowDifference>,
+    /// Differing rows found in the examined buckets, which may be more than listed.
+    pub differing_rows: u64,
+    /// Some differing buckets were not examined row by row (only the first 8 are).
+    pub incomplete: bool,
+}
+
+impl ChecksumResult {
+    pub fn matches(&self) -> bool {
+        self.differing_chunks == 0
+    }
+}
+
+/// Row count and hash sum (mod 2^64) of one bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Bucket {
+    rows: u64,
+    sum: u64,
+}
+
+/// How one table is rendered and bucketed, on both sides.
+#[derive(Debug, Clone)]
+struct TableShape {
+    canons: Vec<Canon>,
+    /// Indexes of the key columns; empty: the whole row is the key.
+    key: Vec<usize>,
+    buckets: u64,
+}
+
+impl TableShape {
+    fn of(table: &Table, chunk_size: u64) -> TableShape {
+        let canons = table
+            .columns
+            .iter()
+            .map(|c| Canon::of(&c.data_type))
+            .collect();
+        let position = |name: &String| table.columns.iter().position(|c| &c.name == name);
+        let usable = |cols: &[String]| -> Option<Vec<usize>> {
+            cols.iter().map(position).collect::<Option<Vec<_>>>()
+        };
+        let key = table
+            .primary_key
+            .iter()
+            .chain(table.unique_keys.iter().filter(|k| {
+                k.columns
+                    .iter()
+                    .all(|c| table.column(c).is_some_and(|c| !c.nullable))
+            }))
+            .find_map(|k| usable(&k.columns).filter(|k| !k.is_empty()))
+            .unwrap_or_default();
+        let rows = table.row_count.unwrap_or(0);
+        let buckets = if chunk_size == 0 {
+            1
+        } else {
+            rows.div_ceil(chunk_size).clamp(1, MAX_BUCKETS)
+        };
+        TableShape {
+            canons,
+            key,
+            buckets,
+        }
+    }
+
+    fn key_canons(&self) -> Vec<Canon> {
+        if self.key.is_empty() {
+            self.canons.clone()
+        } else {
+            self.key.iter().map(|i| self.canons[*i]).collect()
+        }
+    }
+
+    fn bucket_of(&self, row_hash: i64, key_hash: i64) -> u64 {
+        if self.buckets == 1 {
+            return 0;
+        }
+        let h = if self.key.is_empty() {
+            row_hash
+        } else {
+            key_hash
+        };
+        (h & 0x7fff_ffff) as u64 % self.buckets
+    }
+}
+
+/// The SQL pieces that render a target table canonically.
+struct TargetSql {
+    /// `SELECT <key> AS k, <row> AS r FROM ...`: one row per target row (quarantined rows
+    /// included, since they left the table on purpose).
+    rows: String,
+    /// The bucket of a row of `rows` (aliased `s`, with `h` its row hash).
+    bucket: String,
+}
+
+fn target_sql(table: &Table, shape: &TableShape, schema: &str, quarantine: Option<&str>) -> TargetSql {
+    let cols: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| quote_ident(&c.target_name))
+        .collect();
+    let parts: Vec<String> = cols
+        .iter()
+        .zip(&shape.canons)
+        .map(|(c, canon)| canonical::pg_expr(c, *canon))
+        .collect();
+    let row = canonical::pg_row_expr(&parts);
+    let key = if shape.key.is_empty() {
+        "r".to_string()
+    } else {
+        canonical::pg_row_expr(&shape.key.iter().map(|i| parts[*i].clone()).collect::<Vec<_>>())
+    };
+    let list = if cols.is_empty() {
+        "1".to_string()
+    } else {
+        cols.join(", ")
+    };
+    let from = match quarantine {
+        Some(q) => format!(
+            "(SELECT {list} FROM {} UNION ALL SELECT {list} FROM {q}) t",
+            qualified(schema, &table.target_name)
+        ),
+        None => format!("{} t", qualified(schema, &table.target_name)),
+    };
+    let rows = if shape.key.is_empty() {
+        format!("SELECT r AS k, r FROM (SELECT {row} AS r FROM {from}) t")
+    } else {
+        format!("SELECT {key} AS k, {row} AS r FROM {from}")
+    };
+    let bucket = if shape.buckets == 1 {
+        "0".to_string()
+    } else if shape.key.is_empty() {
+        format!("(h & 2147483647) % {}", shape.buckets)
+    } else {
+        format!("(hashtextextended(k, 0) & 2147483647) % {}", shape.buckets)
+    };
+    TargetSql { rows, bucket }
+}
+
+/// Sums of hashes mod 2^64 from PostgreSQL's exact numeric sum.
+fn wrap_sum(text: &str) -> Option<u64> {
+    text.parse::<i128>().ok().map(|n| n as u64)
+}
+
+/// What a source pass collects.
+#[derive(Clone)]
+enum Want {
+    /// Bucket sums.
+    Buckets,
+    /// Key and row hash of every row in these buckets.
+    Rows(Arc<HashSet<u64>>),
+    /// The canonical row of these keys.
+    Full(Arc<HashSet<Vec<u8>>>),
+}
+
+#[derive(Default)]
+struct Collected {
+    buckets: Vec<Bucket>,
+    rows: Vec<(Vec<u8>, i64)>,
+    full: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Reads a binary COPY stream back into fields, across buffer boundaries.
+struct CopyReader {
+    pending: Vec<u8>,
+    header_done: bool,
+}
+
+impl CopyReader {
+    /// Feed one buffer; `row` is called with each complete row's fields.
+    fn feed(
+        &mut self,
+        buf: &[u8],
+        row: &mut dyn FnMut(&[Option<&[u8]>]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let owned;
+        let data: &[u8] = if self.pending.is_empty() {
+            buf
+        } else {
+            self.pending.extend_from_slice(buf);
+            owned = std::mem::take(&mut self.pending);
+            &owned
+        };
+        let mut pos = 0;
+        if !self.header_done {
+            if data.len() < 19 {
+                self.pending = data.to_vec();
+                return Ok(());
+            }
+            let ext = u32::from_be_bytes([data[15], data[16], data[17], data[18]]) as usize;
+            pos = 19 + ext;
+            self.header_done = true;
+        }
+        let mut fields: Vec<Option<&[u8]>> = Vec::new();
+        loop {
+            let start = pos;
+            let Some(n) = data.get(pos..pos + 2) else {
+                break;
+            };
+            let n = i16::from_be_bytes([n[0], n[1]]);
+            if n < 0 {
+                // Trailer.
+                return Ok(());
+            }
+            pos += 2;
+            fields.clear();
+            let mut complete = true;
+            for _ in 0..n {
+                let Some(len) = data.get(pos..pos + 4) else {
+                    complete = false;
+                    break;
+                };
+                let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+                pos += 4;
+                if len < 0 {
+                    fields.push(None);
+                    continue;
+                }
+                let Some(v) = data.get(pos..pos + len as usize) else {
+                    complete = false;
+                    break;
+                };
+                fields.push(Some(v));
+                pos += len as usize;
+            }
+            if !complete {
+                pos = start;
+                break;
+            }
+            row(&fields)?;
+        }
+        self.pending = data[pos..].to_vec();
+        Ok(())
+    }
+}
+
+/// Render, hash and collect the rows of one source chunk as they arrive on `rx`.
+fn consume_chunk(
+    shape: &TableShape,
+    want: &Want,
+    mut rx: mpsc::Receiver<Bytes>,
+) -> Result<Collected, String> {
+    let mut out = Collected {
+        buckets: vec![Bucket::default(); shape.buckets as usize],
+        ..Collected::default()
+    };
+    let mut reader = CopyReader {
+        pending: Vec::new(),
+        header_done: false,
+    };
+    let (mut row, mut key) = (Vec::with_capacity(256), Vec::with_capacity(64));
+    let mut on_row = |fields: &[Option<&[u8]>]| -> Result<(), String> {
+        row.clear();
+        for (i, canon) in shape.canons.iter().enumerate() {
+            if i > 0 {
+                row.push(b'|');
+            }
+            canonical::render(&mut row, *canon, fields.get(i).copied().flatten())?;
+        }
+        let key_bytes: &[u8] = if shape.key.is_empty() {
+            &row
+        } else {
+            key.clear();
+            for (n, i) in shape.key.iter().enumerate() {
+                if n > 0 {
+                    key.push(b'|');
+                }
+                canonical::render(&mut key, shape.canons[*i], fields.get(*i).copied().flatten())?;
+            }
+            &key
+        };
+        let h = hash_text_extended(&row, 0);
+        let kh = if shape.key.is_empty() || shape.buckets == 1 {
+            0
+        } else {
+            hash_text_extended(key_bytes, 0)
+        };
+        let b = shape.bucket_of(h, kh);
+        match want {
+            Want::Buckets => {
+                let slot = &mut out.buckets[b as usize];
+                slot.rows += 1;
+                slot.sum = slot.sum.wrapping_add(h as u64);
+            }
+            Want::Rows(set) => {
+                if set.contains(&b) {
+                    out.rows.push((key_bytes.to_vec(), h));
+                }
+            }
+            Want::Full(keys) => {
+                if keys.contains(key_bytes) {
+                    out.full.push((key_bytes.to_vec(), row.clone()));
+                }
+            }
+        }
+        Ok(())
+    };
+    while let Some(buf) = rx.blocking_recv() {
+        reader.feed(&buf, &mut on_row)?;
+    }
+    Ok(out)
+}
+
+/// One pass over the source table through the copy's encoder, `workers` chunks at a time.
+#[allow(clippy::too_many_arguments)]
+async fn source_pass(
+    plan: &Arc<MigrationPlan>,
+    source: &Source,
+    index: usize,
+    chunks: &[KeyRange],
+    shape: &Arc<TableShape>,
+    want: Want,
+    policy: InvalidValuePolicy,
+    workers: usize,
+) -> Result<Collected, EngineError> {
+    let table_name = plan.schema.tables[index].name.clone();
+    let fail = |why: String| {
+        EngineError::Setup(format!(
+            "checksum of table `{table_name}`: reading the source failed: {why}"
+        ))
+    };
+    let mut total = Collected {
+        buckets: vec![Bucket::default(); shape.buckets as usize],
+        ..Collected::default()
+    };
+    for group in chunks.chunks(workers.max(1)) {
+        let mut tasks = Vec::new();
+        for range in group {
+            let (tx, rx) = mpsc::channel::<Bytes>(4);
+            let reader = source.clone().read_chunk(
+                plan.clone(),
+                index,
+                range.clone(),
+                policy,
+                tx,
+                Arc::new(AtomicBool::new(false)),
+                Box::new(|_| {}),
+            );
+            let (shape, want) = (shape.clone(), want.clone());
+            let consumer = tokio::task::spawn_blocking(move || consume_chunk(&shape, &want, rx));
+            tasks.push((reader, consumer));
+        }
+        for (reader, consumer) in tasks {
+            let (read, _rejects) = reader.await.map_err(|e| fail(e.to_string()))?;
+            let collected = consumer.await.map_err(|e| fail(e.to_string()))?;
+            match read {
+                Ok(_) => {}
+                Err(ReadError::Cancelled) => return Err(fail("cancelled".into())),
+                Err(ReadError::Failed { message, .. }) => return Err(fail(message)),
+            }
+            let collected = collected.map_err(|e| fail(format!("barge's encoder produced {e}")))?;
+            for (t, c) in total.buckets.iter_mut().zip(&collected.buckets) {
+                t.rows += c.rows;
+                t.sum = t.sum.wrapping_add(c.sum);
+            }
+            total.rows.extend(collected.rows);
+            total.full.extend(collected.full);
+        }
+    }
+    Ok(total)
+}
+
+/// Bucket sums in PostgreSQL; `None` when the table does not exist.
+async fn target_buckets(
+    client: &tokio_postgres::Client,
+    sql: &TargetSql,
+    shape: &TableShape,
+    table: &Table,
+) -> Result<Option<Vec<Bucket>>, EngineError> {
+    let query = format!(
+        "SELECT b, count(*), sum(h)::text FROM (SELECT {bucket} AS b, h FROM (SELECT k, hashtextextended(r, 0) AS h FROM ({rows}) s) s) s GROUP BY b",
+        bucket = sql.bucket,
+        rows = sql.rows
+    );
+    let rows = match client.query(&query, &[]).await {
+        Ok(rows) => rows,
+        Err(e) if e.code().map(|c| c.code()) == Some("42P01") => return Ok(None),
+        Err(e) => {
+            return Err(EngineError::statement(
+                &format!("computing the checksum of `{}`", table.target_name),
+                &query,
+                &e,
+            ))
+        }
+    };
+    let mut out = vec![Bucket::default(); shape.buckets as usize];
+    for r in rows {
+        let b: i64 = r.get(0);
+        let n: i64 = r.get(1);
+        let sum: Option<String> = r.get(2);
+        let slot = out
+            .get_mut(b as usize)
+            .ok_or_else(|| EngineError::Setup(format!("checksum bucket {b} out of range")))?;
+        slot.rows = n as u64;
+        slot.sum = sum.as_deref().and_then(wrap_sum).unwrap_or(0);
+    }
+    Ok(Some(out))
+}
+
+async fn target_rows_of(
+    client: &tokio_postgres::Client,
+    sql: &TargetSql,
+    table: &Table,
+    buckets: &[u64],
+) -> Result<Vec<(Vec<u8>, i64)>, EngineError> {
+    let list: Vec<String> = buckets.iter().map(u64::to_string).collect();
+    let query = format!(
+        "SELECT k, h FROM (SELECT k, h, {bucket} AS b FROM (SELECT k, hashtextextended(r, 0) AS h FROM ({rows}) s) s) s WHERE b IN ({list})",
+        bucket = sql.bucket,
+        rows = sql.rows,
+        list = list.join(", ")
+    );
+    let rows = client.query(&query, &[]).await.map_err(|e| {
+        EngineError::statement(
+            &format!("locating differing rows of `{}`", table.target_name),
+            &query,
+            &e,
+        )
+    })?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<_, String>(0).into_bytes(), r.get::<_, i64>(1)))
+        .collect())
+}
+
+async fn target_full_rows(
+    client: &tokio_postgres::Client,
+    sql: &TargetSql,
+    table: &Table,
+    keys: &[Vec<u8>],
+) -> Result<HashMap<Vec<u8>, Vec<u8>>, EngineError> {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .collect();
+    let query = format!("SELECT k, r FROM ({}) s WHERE k = ANY($1)", sql.rows);
+    let rows = client.query(&query, &[&keys]).await.map_err(|e| {
+        EngineError::statement(
+            &format!("reading differing rows of `{}`", table.target_name),
+            &query,
+            &e,
+        )
+    })?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, String>(0).into_bytes(),
+                r.get::<_, String>(1).into_bytes(),
+            )
+        })
+        .collect())
+}
+
+/// Everything the comparison of one table needs.
+pub(crate) struct ChecksumContext<'a> {
+    pub plan: &'a Arc<MigrationPlan>,
+    pub source: &'a Source,
+    pub client: &'a tokio_postgres::Client,
+    pub schema: &'a str,
+    pub policy: InvalidValuePolicy,
+    pub workers: usize,
+    pub chunk_size: u64,
+}
+
+/// Source and target row counts and the checksum comparison of table `index`.
+pub(crate) async fn compare_table(
+    cx: &ChecksumContext<'_>,
+    index: usize,
+    quarantine: Option<&str>,
+) -> Result<(u64, Option<u64>, ChecksumResult), EngineError> {
+    let table = &cx.plan.schema.tables[index];
+    let shape = Arc::new(TableShape::of(table, cx.chunk_size));
+    let sql = target_sql(table, &shape, cx.schema, quarantine);
+    let chunks = &cx.plan.tables[index].chunks;
+    let key_names: Vec<String> = shape
+        .key
+        .iter()
+        .map(|i| table.columns[*i].target_name.clone())
+        .collect();
+    let (source, target) = tokio::join!(
+        source_pass(
+            cx.plan,
+            cx.source,
+            index,
+            chunks,
+            &shape,
+            Want::Buckets,
+            cx.policy,
+            cx.workers
+        ),
+        target_buckets(cx.client, &sql, &shape, table)
+    );
+    let source = source?.buckets;
+    let source_rows = source.iter().map(|b| b.rows).sum();
+    let mut result = ChecksumResult {
+        key: key_names,
+        chunks: shape.buckets,
+        differing_chunks: 0,
+        differences: Vec::new(),
+        differing_rows: 0,
+        incomplete: false,
+    };
+    let Some(target) = target? else {
+        result.differing_chunks = shape.buckets;
+        return Ok((source_rows, None, result));
+    };
+    let target_rows = target.iter().map(|b| b.rows).sum();
+    let differing: Vec<u64> = (0..shape.buckets)
+        .filter(|b| source[*b as usize] != target[*b as usize])
+        .collect();
+    result.differing_chunks = differing.len() as u64;
+    if differing.is_empty() {
+        return Ok((source_rows, Some(target_rows), result));
+    }
+    result.incomplete = differing.len() > MAX_DRILLED_BUCKETS;
+    let drilled: HashSet<u64> = differing.into_iter().take(MAX_DRILLED_BUCKETS).collect();
+    let list: Vec<u64> = drilled.iter().copied().collect();
+    let (source_rows_of, target_rows_of) = tokio::join!(
+        source_pass(
+            cx.plan,
+            cx.source,
+            index,
+            chunks,
+            &shape,
+            Want::Rows(Arc::new(drilled)),
+            cx.policy,
+            cx.workers
+        ),
+        target_rows_of(cx.client, &sql, table, &list)
+    );
+    let key_canons = shape.key_canons();
+    let mut diffs = diff_rows(source_rows_of?.rows, target_rows_of?);
+    result.differing_rows = diffs.len() as u64;
+    diffs.sort_by(|a, b| canonical::compare_keys(&a.1, &b.1, &key_canons));
+    diffs.truncate(MAX_LISTED_ROWS);
+
+    // The values of changed rows on both sides, to name the columns that differ.
+    let changed: Vec<Vec<u8>> = diffs
+        .iter()
+        .filter(|d| d.0 == DifferenceKind::Changed)
+        .map(|d| d.1.clone())
+        .collect();
+    let (mut source_full, mut target_full) = (HashMap::new(), HashMap::new());
+    if !changed.is_empty() {
+        let keys: HashSet<Vec<u8>> = changed.iter().cloned().collect();
+        let (s, t) = tokio::join!(
+            source_pass(
+                cx.plan,
+                cx.source,
+                index,
+                chunks,
+                &shape,
+                Want::Full(Arc::new(keys)),
+                cx.policy,
+                cx.workers
+            ),
+            target_full_rows(cx.client, &sql, table, &changed)
+        );
+        source_full = s?.full.into_iter().collect();
+        target_full = t?;
+    }
+    result.differences = diffs
+        .into_iter()
+        .map(|(kind, key)| {
+            let columns = match (source_full.get(&key), target_full.get(&key)) {
+                (Some(s), Some(t)) => column_differences(table, &shape.canons, s, t),
+                _ => Vec::new(),
+            };
+            RowDifference {
+                kind,
+                row: describe_key(table, &shape, &key),
+                columns,
+            }
+        })
+        .collect();
+    Ok((source_rows, Some(target_rows), result))
+}
+
+/// Differences between two lists of (key, row hash), as (kind, key).
+fn diff_rows(
+    source: Vec<(Vec<u8>, i64)>,
+    target: Vec<(Vec<u8>, i64)>,
+) -> Vec<(DifferenceKind, Vec<u8>)> {
+    // Multisets of row hashes per key: a table without a key may hold duplicate rows.
+    let mut by_key: BTreeMap<Vec<u8>, (Vec<i64>, Vec<i64>)> = BTreeMap::new();
+    for (k, h) in source {
+        by_key.entry(k).or_default().0.push(h);
+    }
+    for (k, h) in target {
+        by_key.entry(k).or_default().1.push(h);
+    }
+    let mut out = Vec::new();
+    for (key, (mut s, mut t)) in by_key {
+        s.sort_unstable();
+        t.sort_unstable();
+        if s == t {
+            continue;
+        }
+        // Remove the hashes both sides share; what remains differs.
+        let (mut i, mut j) = (0, 0);
+        let (mut only_s, mut only_t) = (0usize, 0usize);
+        while i < s.len() || j < t.len() {
+            match (s.get(i), t.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a < b => {
+                    only_s += 1;
+                    i += 1;
+                }
+                (Some(_), None) => {
+                    only_s += 1;
+                    i += 1;
+                }
+                _ => {
+                    only_t += 1;
+                    j += 1;
+                }
+            }
+        }
+        let changed = only_s.min(only_t);
+        for _ in 0..changed {
+            out.push((DifferenceKind::Changed, key.clone()));
+        }
+        for _ in changed..only_s {
+            out.push((DifferenceKind::MissingInTarget, key.clone()));
+        }
+        for _ in changed..only_t {
+            out.push((DifferenceKind::ExtraInTarget, key.clone()));
+        }
+    }
+    out
+}
+
+/// `(id, from_date) = (7, 2024-01-02)`, or `(a, b) = (...)` with every column for a table
+/// without a key.
+fn describe_key(table: &Table, shape: &TableShape, key: &[u8]) -> String {
+    let columns: Vec<usize> = if shape.key.is_empty() {
+        (0..table.columns.len()).collect()
+    } else {
+        shape.key.clone()
+    };
+    let canons: Vec<Canon> = columns.iter().map(|i| shape.canons[*i]).collect();
+    let values: Vec<String> = canonical::split(key, &canons)
+        .into_iter()
+        .zip(&canons)
+        .map(|(p, c)| canonical::display(p, *c))
+        .collect();
+    let names: Vec<&str> = columns
+        .iter()
+        .map(|i| table.columns[*i].target_name.as_str())
+        .collect();
+    format!("({}) = ({})", names.join(", "), values.join(", "))
+}
+
+fn column_differences(
+    table: &Table,
+    canons: &[Canon],
+    source: &[u8],
+    target: &[u8],
+) -> Vec<ColumnDifference> {
+    let (s, t) = (
+        canonical::split(source, canons),
+        canonical::split(target, canons),
+    );
+    s.iter()
+        .zip(&t)
+        .zip(canons)
+        .enumerate()
+        .filter(|(_, ((a, b), _))| a != b)
+        .map(|(i, ((a, b), c))| ColumnDifference {
+            column: table.columns[i].target_name.clone(),
+            source: canonical::display(a, *c),
+            target: canonical::display(b, *c),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_stream_is_read_across_buffer_boundaries() {
+        let mut buf = barge_pgcopy::CopyBuffer::new(256);
+        for i in 0..3 {
+            buf.begin_row(2);
+            buf.i32(i);
+            if i == 1 {
+                buf.null();
+            } else {
+                buf.bytes(b"xy");
+            }
+        }
+        buf.finish();
+        let all = buf.split();
+        for cut in [1, 5, 19, 20, 27, all.len() - 1] {
+            let mut reader = CopyReader {
+                pending: Vec::new(),
+                header_done: false,
+            };
+            let mut seen = Vec::new();
+            let mut on_row = |f: &[Option<&[u8]>]| -> Result<(), String> {
+                seen.push((f[0].map(<[u8]>::to_vec), f[1].map(<[u8]>::to_vec)));
+                Ok(())
+            };
+            reader.feed(&all[..cut], &mut on_row).unwrap();
+            reader.feed(&all[cut..], &mut on_row).unwrap();
+            assert_eq!(seen.len(), 3, "cut at {cut}");
+            assert_eq!(seen[1].1, None);
+            assert_eq!(seen[2].1.as_deref(), Some(&b"xy"[..]));
+        }
+    }
+
+    #[test]
+    fn differences_by_key() {
+        let s = vec![(b"1".to_vec(), 10), (b"2".to_vec(), 20), (b"3".to_vec(), 30)];
+        let t = vec![(b"1".to_vec(), 10), (b"2".to_vec(), 21), (b"4".to_vec(), 40)];
+        let d = diff_rows(s, t);
+        assert_eq!(
+            d,
+            [
+                (DifferenceKind::Changed, b"2".to_vec()),
+                (DifferenceKind::MissingInTarget, b"3".to_vec()),
+                (DifferenceKind::ExtraInTarget, b"4".to_vec()),
+            ]
+        );
+        assert_eq!(wrap_sum("-1"), Some(u64::MAX));
+        assert_eq!(wrap_sum("18446744073709551617"), Some(1));
+    }
+}
