@@ -55,7 +55,10 @@ const SQLITE_SOURCE: &str = r#"
 "#;
 
 fn checks(json: &Value) -> Vec<&Value> {
-    json.as_array().expect("a JSON array of tables").iter().collect()
+    json.as_array()
+        .expect("a JSON array of tables")
+        .iter()
+        .collect()
 }
 
 fn table<'a>(json: &'a Value, name: &str) -> &'a Value {
@@ -117,7 +120,10 @@ fn checksum_passes_after_a_clean_sqlite_run() {
     assert_eq!(items["checksum"]["chunks"], 5, "{json:#}");
     assert_eq!(items["checksum"]["differing_chunks"], 0);
     assert_eq!(items["checksum"]["key"], serde_json::json!(["id"]));
-    assert_eq!(table(&json, "notes")["checksum"]["key"], serde_json::json!([]));
+    assert_eq!(
+        table(&json, "notes")["checksum"]["key"],
+        serde_json::json!([])
+    );
     assert_eq!(
         table(&json, "pairs")["checksum"]["key"],
         serde_json::json!(["a", "b"])
@@ -151,7 +157,11 @@ fn checksum_locates_changed_missing_and_extra_rows_sqlite() {
     );
     let rows = barge(&["validate", cfg.to_str().unwrap()]);
     let rows_text = crate::support::text(&rows);
-    assert_eq!(rows.status.code(), Some(0), "row counts still match: {rows_text}");
+    assert_eq!(
+        rows.status.code(),
+        Some(0),
+        "row counts still match: {rows_text}"
+    );
 
     let (code, json, text) = validate_json(&cfg);
     assert_eq!(code, Some(4), "{text}");

@@ -345,7 +345,9 @@ impl JsonParser<'_> {
                     }
                 }
                 pairs.sort_by(|(a, _), (b, _)| {
-                    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+                    a.len()
+                        .cmp(&b.len())
+                        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
                 });
                 Ok(Json::Object(pairs))
             }
@@ -452,7 +454,10 @@ impl JsonParser<'_> {
     fn number(&mut self) -> Result<Json, String> {
         let start = self.i;
         while self.i < self.s.len()
-            && matches!(self.s[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+            && matches!(
+                self.s[self.i],
+                b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+            )
         {
             self.i += 1;
         }
@@ -680,7 +685,11 @@ pub(crate) fn display(part: &[u8], canon: Canon) -> String {
             Some(i64::MIN) => "-infinity".into(),
             Some(us) => {
                 let day = us.div_euclid(86_400_000_000);
-                let zone = if canon == Canon::Timestamptz { "+00" } else { "" };
+                let zone = if canon == Canon::Timestamptz {
+                    "+00"
+                } else {
+                    ""
+                };
                 format!(
                     "{} {}{zone}",
                     date_text(day),
@@ -737,7 +746,11 @@ fn sort_part(part: &[u8], canon: Canon) -> SortPart {
     if part == b"\\N" {
         return SortPart::Null;
     }
-    let number = |s: &[u8]| std::str::from_utf8(s).ok().and_then(|s| s.parse::<f64>().ok());
+    let number = |s: &[u8]| {
+        std::str::from_utf8(s)
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+    };
     let n = match canon {
         Canon::Int | Canon::Numeric => number(part),
         Canon::Date | Canon::Time | Canon::Timestamp | Canon::Timestamptz => {

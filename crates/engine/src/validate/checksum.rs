@@ -177,7 +177,12 @@ struct TargetSql {
     bucket: String,
 }
 
-fn target_sql(table: &Table, shape: &TableShape, schema: &str, quarantine: Option<&str>) -> TargetSql {
+fn target_sql(
+    table: &Table,
+    shape: &TableShape,
+    schema: &str,
+    quarantine: Option<&str>,
+) -> TargetSql {
     let cols: Vec<String> = table
         .columns
         .iter()
@@ -192,7 +197,13 @@ fn target_sql(table: &Table, shape: &TableShape, schema: &str, quarantine: Optio
     let key = if shape.key.is_empty() {
         "r".to_string()
     } else {
-        canonical::pg_row_expr(&shape.key.iter().map(|i| parts[*i].clone()).collect::<Vec<_>>())
+        canonical::pg_row_expr(
+            &shape
+                .key
+                .iter()
+                .map(|i| parts[*i].clone())
+                .collect::<Vec<_>>(),
+        )
     };
     let list = if cols.is_empty() {
         "1".to_string()
@@ -212,7 +223,7 @@ fn target_sql(table: &Table, shape: &TableShape, schema: &str, quarantine: Optio
         format!("SELECT {key} AS k, {row} AS r FROM {from}")
     };
     let bucket = if shape.buckets == 1 {
-        "0".to_string()
+        "0::bigint".to_string()
     } else if shape.key.is_empty() {
         format!("(h & 2147483647) % {}", shape.buckets)
     } else {
@@ -349,7 +360,11 @@ fn consume_chunk(
                 if n > 0 {
                     key.push(b'|');
                 }
-                canonical::render(&mut key, shape.canons[*i], fields.get(*i).copied().flatten())?;
+                canonical::render(
+                    &mut key,
+                    shape.canons[*i],
+                    fields.get(*i).copied().flatten(),
+                )?;
             }
             &key
         };
@@ -468,10 +483,16 @@ async fn target_buckets(
         }
     };
     let mut out = vec![Bucket::default(); shape.buckets as usize];
+    let bad = |e: tokio_postgres::Error| {
+        EngineError::Setup(format!(
+            "computing the checksum of `{}`: unexpected result: {e}",
+            table.target_name
+        ))
+    };
     for r in rows {
-        let b: i64 = r.get(0);
-        let n: i64 = r.get(1);
-        let sum: Option<String> = r.get(2);
+        let b: i64 = r.try_get(0).map_err(bad)?;
+        let n: i64 = r.try_get(1).map_err(bad)?;
+        let sum: Option<String> = r.try_get(2).map_err(bad)?;
         let slot = out
             .get_mut(b as usize)
             .ok_or_else(|| EngineError::Setup(format!("checksum bucket {b} out of range")))?;
@@ -501,10 +522,10 @@ async fn target_rows_of(
             &e,
         )
     })?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get::<_, String>(0).into_bytes(), r.get::<_, i64>(1)))
-        .collect())
+    rows.iter()
+        .map(|r| Ok((r.try_get::<_, String>(0)?.into_bytes(), r.try_get(1)?)))
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(|e| EngineError::statement("reading differing rows", &query, &e))
 }
 
 async fn target_full_rows(
@@ -525,15 +546,15 @@ async fn target_full_rows(
             &e,
         )
     })?;
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|r| {
-            (
-                r.get::<_, String>(0).into_bytes(),
-                r.get::<_, String>(1).into_bytes(),
-            )
+            Ok((
+                r.try_get::<_, String>(0)?.into_bytes(),
+                r.try_get::<_, String>(1)?.into_bytes(),
+            ))
         })
-        .collect())
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(|e| EngineError::statement("reading differing rows", &query, &e))
 }
 
 /// Everything the comparison of one table needs.
@@ -800,8 +821,16 @@ mod tests {
 
     #[test]
     fn differences_by_key() {
-        let s = vec![(b"1".to_vec(), 10), (b"2".to_vec(), 20), (b"3".to_vec(), 30)];
-        let t = vec![(b"1".to_vec(), 10), (b"2".to_vec(), 21), (b"4".to_vec(), 40)];
+        let s = vec![
+            (b"1".to_vec(), 10),
+            (b"2".to_vec(), 20),
+            (b"3".to_vec(), 30),
+        ];
+        let t = vec![
+            (b"1".to_vec(), 10),
+            (b"2".to_vec(), 21),
+            (b"4".to_vec(), 40),
+        ];
         let d = diff_rows(s, t);
         assert_eq!(
             d,

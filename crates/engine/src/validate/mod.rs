@@ -68,8 +68,7 @@ async fn quarantine(
     schema: &str,
     table: &str,
 ) -> (Option<String>, u64) {
-    let quarantine =
-        barge_pg::ddl::qualified(&barge_pg::orphans::quarantine_schema(schema), table);
+    let quarantine = barge_pg::ddl::qualified(&barge_pg::orphans::quarantine_schema(schema), table);
     let exists = client
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&quarantine])
         .await

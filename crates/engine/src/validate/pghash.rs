@@ -57,9 +57,7 @@ fn word(k: &[u8]) -> u32 {
 pub(crate) fn hash_text_extended(k: &[u8], seed: u64) -> i64 {
     // PostgreSQL keeps the length in 32 bits; a longer row would not fit a text value anyway.
     let len = k.len() as u32;
-    let init = 0x9e37_79b9u32
-        .wrapping_add(len)
-        .wrapping_add(3_923_095);
+    let init = 0x9e37_79b9u32.wrapping_add(len).wrapping_add(3_923_095);
     let (mut a, mut b, mut c) = (init, init, init);
     if seed != 0 {
         a = a.wrapping_add((seed >> 32) as u32);
