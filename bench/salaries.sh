@@ -5,10 +5,12 @@
 #   pipe      sqlite3 -csv | psql COPY, then ADD PRIMARY KEY (schema bench_pipe): what the
 #             hardware does with no tool at all, the floor to compare against
 # Each must end with all rows and the primary key (emp_no, from_date) in PostgreSQL.
+#   checksum  with --validate: after each barge run, `barge validate --validation checksum`
+#             on the loaded table (every value compared), timed on its own
 # See bench/README.md for what is measured and how to read it.
 #
 # usage: bench/salaries.sh [--runs N] [--skip-barge] [--skip-pgloader] [--skip-pipe]
-#                          [--barge PATH] [--keep]
+#                          [--barge PATH] [--keep] [--validate]
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -33,7 +35,7 @@ die() {
 }
 note() { printf 'bench: %s\n' "$*" >&2; }
 
-runs=1 do_barge=1 do_pgloader=1 do_pipe=1 keep=0 barge_bin=''
+runs=1 do_barge=1 do_pgloader=1 do_pipe=1 do_validate=0 keep=0 barge_bin=''
 while (($#)); do
     case "$1" in
         --runs)
@@ -53,6 +55,7 @@ while (($#)); do
             shift
             ;;
         --keep) keep=1 ;;
+        --validate) do_validate=1 ;;
         -h | --help)
             usage
             exit 0
@@ -147,6 +150,18 @@ run_barge() {
     t1="$(now)"
     WALL="$(elapsed "${t0}" "${t1}")"
     RSS_KB="$(awk '{ print $2 }' "${LOGS}/barge.time")"
+}
+
+# The checksum validation of what barge just loaded (run right after run_barge).
+run_checksum() {
+    local t0 t1
+    LOG="${LOGS}/checksum-run$1.log"
+    t0="$(now)"
+    /usr/bin/time -f '%e %M' -o "${LOGS}/checksum.time" \
+        "${barge_bin}" validate "${DATA}/barge-salaries.toml" --validation checksum >"${LOG}" 2>&1 || return 1
+    t1="$(now)"
+    WALL="$(elapsed "${t0}" "${t1}")"
+    RSS_KB="$(awk '{ print $2 }' "${LOGS}/checksum.time")"
 }
 
 run_pgloader() {
@@ -245,6 +260,17 @@ for ((run = 1; run <= runs; run++)); do
         fi
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${tool}" "${run}" "${WALL}" "${RSS_KB}" "${rows}" "${pk}" >>"${results}"
         note "  ${WALL} s, peak RSS $((RSS_KB / 1024)) MiB, ${rows} rows, primary key: ${pk}"
+        if [[ ${tool} == barge ]] && ((do_validate)); then
+            note "run ${run}/${runs}: checksum validation of barge's load"
+            if run_checksum "${run}"; then
+                printf '%s\t%s\t%s\t%s\t%s\t%s\n' checksum "${run}" "${WALL}" "${RSS_KB}" "${rows}" "${pk}" >>"${results}"
+                note "  ${WALL} s, peak RSS $((RSS_KB / 1024)) MiB, every value matches"
+            else
+                note "checksum validation failed or found differences in run ${run}; last lines of ${LOG}:"
+                tail -n 20 "${LOG}" >&2 || true
+                failed=1
+            fi
+        fi
     done
 done
 
@@ -279,6 +305,10 @@ awk -F '\t' -v rows="${ROWS}" -v bytes="${src_bytes}" -v commit="${commit}" -v r
             print ""
             for (i = 1; i <= tools; i++) {
                 t = order[i]; if (t == "barge") continue
+                if (t == "checksum") {
+                    printf "checksum / barge: %.2fx (median), %.2fx (best)  (validating every value, as a share of the migration)\n", med[t] / med["barge"], best[t] / best["barge"]
+                    continue
+                }
                 printf "%s / barge: %.2fx (median), %.2fx (best)  (> 1: barge is faster)\n", t, med[t] / med["barge"], best[t] / best["barge"]
             }
         }

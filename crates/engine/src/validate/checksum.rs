@@ -255,6 +255,9 @@ struct Collected {
     full: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
+/// Called with each row's fields (`None` is NULL).
+type RowVisitor<'a> = dyn FnMut(&[Option<&[u8]>]) -> Result<(), String> + 'a;
+
 /// Reads a binary COPY stream back into fields, across buffer boundaries.
 struct CopyReader {
     pending: Vec<u8>,
@@ -263,11 +266,7 @@ struct CopyReader {
 
 impl CopyReader {
     /// Feed one buffer; `row` is called with each complete row's fields.
-    fn feed(
-        &mut self,
-        buf: &[u8],
-        row: &mut dyn FnMut(&[Option<&[u8]>]) -> Result<(), String>,
-    ) -> Result<(), String> {
+    fn feed(&mut self, buf: &[u8], row: &mut RowVisitor<'_>) -> Result<(), String> {
         let owned;
         let data: &[u8] = if self.pending.is_empty() {
             buf
