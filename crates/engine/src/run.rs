@@ -378,7 +378,8 @@ async fn run_migration(
     } else {
         let checks = if settings.validation == barge_config::Validation::Checksum {
             sink.event(ProgressEvent::Phase("validating checksums of every row"));
-            crate::validate::checksums(&plan, &changes_source, &client, settings).await?
+            crate::validate::checksums(&plan, &changes_source, &client, settings, cancel.clone())
+                .await?
         } else {
             sink.event(ProgressEvent::Phase("validating row counts"));
             crate::validate::row_counts(&plan, &changes_source, &client, schema).await?

@@ -343,3 +343,58 @@ fn checksum_mariadb_clean_run_passes_and_differences_are_located() {
         )]
     );
 }
+
+#[test]
+fn checksum_lists_the_first_rows_in_key_order_and_counts_the_rest() {
+    let fx = Fixture::sqlite(SQLITE_SOURCE);
+    let db = PgDb::new();
+    // 500 rows in buckets of about 10: changing every tenth row touches many buckets.
+    let cfg = fx.config(&db, "app", "chunk_size = 10");
+    assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    db.execute("UPDATE app.items SET qty = -1 WHERE id % 10 = 0");
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(4), "{text}");
+    let items = &table(&json, "items")["checksum"];
+    assert_eq!(items["chunks"], 50, "{json:#}");
+    let differing_chunks = items["differing_chunks"].as_u64().unwrap();
+    assert!(differing_chunks > 8, "{json:#}");
+    // Only the first 8 differing buckets are examined row by row, and it says so.
+    assert_eq!(items["incomplete"], true);
+    let listed = differences(&json, "items");
+    assert!(!listed.is_empty() && listed.len() <= 20, "{listed:?}");
+    assert!(
+        listed.iter().all(|(kind, _)| kind == "changed"),
+        "{listed:?}"
+    );
+    let ids: Vec<u64> = listed
+        .iter()
+        .map(|(_, row)| {
+            row.trim_start_matches("(id) = (")
+                .trim_end_matches(')')
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "key order: {ids:?}");
+    assert!(ids.iter().all(|id| id % 10 == 0), "{ids:?}");
+    assert!(items["differing_rows"].as_u64().unwrap() >= ids.len() as u64);
+    let out = barge(&[
+        "validate",
+        cfg.to_str().unwrap(),
+        "--validation",
+        "checksum",
+    ]);
+    let t = assert_exit(&out, 4);
+    assert!(
+        t.contains("more chunks differ than are examined row by row"),
+        "{t}"
+    );
+    // `--validation row_count` still compares counts only, which match.
+    let out = barge(&[
+        "validate",
+        cfg.to_str().unwrap(),
+        "--validation",
+        "row_count",
+    ]);
+    assert_ok(&out);
+}

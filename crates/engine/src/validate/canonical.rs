@@ -119,8 +119,27 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// Decimal digits of `n` without allocating (this runs for every value of every row).
+fn push_int(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    let mut v = n.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
 fn push_prefixed(out: &mut Vec<u8>, text: &[u8]) {
-    out.extend_from_slice(text.len().to_string().as_bytes());
+    push_int(out, text.len() as i64);
     out.push(b':');
     out.extend_from_slice(text);
 }
@@ -148,7 +167,7 @@ pub(crate) fn render(out: &mut Vec<u8>, canon: Canon, field: Option<&[u8]>) -> R
                 8 => i64::from_be_bytes(v.try_into().map_err(|_| bad())?),
                 _ => return Err(bad()),
             };
-            out.extend_from_slice(n.to_string().as_bytes());
+            push_int(out, n);
         }
         Canon::Float4 => {
             let f = f32::from_be_bytes(v.try_into().map_err(|_| bad())?);
@@ -803,6 +822,15 @@ mod tests {
             r#"[1.50, 2000, 0.0015, 0, 0.0, 100, "xé\n\u001f/"]"#
         );
         assert!(jsonb_text(b"{a:1}").is_err());
+    }
+
+    #[test]
+    fn integers_render_in_decimal() {
+        for n in [0i64, 7, -7, 1234567890, i64::MIN, i64::MAX] {
+            let mut out = Vec::new();
+            push_int(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -30,9 +30,10 @@ use crate::EngineError;
 use barge_model::{InvalidValuePolicy, KeyRange, Table};
 use barge_pg::ddl::{qualified, quote_ident};
 use bytes::Bytes;
+use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -410,6 +411,7 @@ async fn source_pass(
     want: Want,
     policy: InvalidValuePolicy,
     workers: usize,
+    cancel: &Arc<AtomicBool>,
 ) -> Result<Collected, EngineError> {
     let table_name = plan.schema.tables[index].name.clone();
     let fail = |why: String| {
@@ -421,39 +423,48 @@ async fn source_pass(
         buckets: vec![Bucket::default(); shape.buckets as usize],
         ..Collected::default()
     };
-    for group in chunks.chunks(workers.max(1)) {
-        let mut tasks = Vec::new();
-        for range in group {
-            let (tx, rx) = mpsc::channel::<Bytes>(4);
-            let reader = source.clone().read_chunk(
-                plan.clone(),
-                index,
-                range.clone(),
-                policy,
-                tx,
-                Arc::new(AtomicBool::new(false)),
-                Box::new(|_| {}),
-            );
-            let (shape, want) = (shape.clone(), want.clone());
-            let consumer = tokio::task::spawn_blocking(move || consume_chunk(&shape, &want, rx));
-            tasks.push((reader, consumer));
-        }
-        for (reader, consumer) in tasks {
-            let (read, _rejects) = reader.await.map_err(|e| fail(e.to_string()))?;
-            let collected = consumer.await.map_err(|e| fail(e.to_string()))?;
+    // A sliding window of `workers` chunks: a slow chunk does not hold the others back.
+    let one_chunk = |range: KeyRange| {
+        let (tx, rx) = mpsc::channel::<Bytes>(4);
+        let reader = source.clone().read_chunk(
+            plan.clone(),
+            index,
+            range,
+            policy,
+            tx,
+            cancel.clone(),
+            Box::new(|_| {}),
+        );
+        let (shape, want) = (shape.clone(), want.clone());
+        let consumer = tokio::task::spawn_blocking(move || consume_chunk(&shape, &want, rx));
+        async move {
+            let (read, _rejects) = reader.await.map_err(|e| Some(e.to_string()))?;
+            let collected = consumer.await.map_err(|e| Some(e.to_string()))?;
+            // A consumer that failed stops its reader, so its error comes first.
+            let collected = collected.map_err(|e| Some(format!("barge's encoder produced {e}")))?;
             match read {
-                Ok(_) => {}
-                Err(ReadError::Cancelled) => return Err(fail("cancelled".into())),
-                Err(ReadError::Failed { message, .. }) => return Err(fail(message)),
+                Ok(_) => Ok(collected),
+                // `None`: cancelled.
+                Err(ReadError::Cancelled) => Err(None),
+                Err(ReadError::Failed { message, .. }) => Err(Some(message)),
             }
-            let collected = collected.map_err(|e| fail(format!("barge's encoder produced {e}")))?;
-            for (t, c) in total.buckets.iter_mut().zip(&collected.buckets) {
-                t.rows += c.rows;
-                t.sum = t.sum.wrapping_add(c.sum);
-            }
-            total.rows.extend(collected.rows);
-            total.full.extend(collected.full);
         }
+    };
+    let mut results = futures_util::stream::iter(chunks.iter().cloned())
+        .map(one_chunk)
+        .buffer_unordered(workers.max(1));
+    while let Some(result) = results.next().await {
+        let collected = match result {
+            Ok(c) => c,
+            Err(Some(e)) if !cancel.load(Ordering::Relaxed) => return Err(fail(e)),
+            Err(_) => return Err(EngineError::Interrupted),
+        };
+        for (t, c) in total.buckets.iter_mut().zip(&collected.buckets) {
+            t.rows += c.rows;
+            t.sum = t.sum.wrapping_add(c.sum);
+        }
+        total.rows.extend(collected.rows);
+        total.full.extend(collected.full);
     }
     Ok(total)
 }
@@ -565,6 +576,8 @@ pub(crate) struct ChecksumContext<'a> {
     pub policy: InvalidValuePolicy,
     pub workers: usize,
     pub chunk_size: u64,
+    /// Set on Ctrl-C: stop reading the source.
+    pub cancel: Arc<AtomicBool>,
 }
 
 /// Source and target row counts and the checksum comparison of table `index`.
@@ -591,7 +604,8 @@ pub(crate) async fn compare_table(
             &shape,
             Want::Buckets,
             cx.policy,
-            cx.workers
+            cx.workers,
+            &cx.cancel
         ),
         target_buckets(cx.client, &sql, &shape, table)
     );
@@ -629,7 +643,8 @@ pub(crate) async fn compare_table(
             &shape,
             Want::Rows(Arc::new(drilled)),
             cx.policy,
-            cx.workers
+            cx.workers,
+            &cx.cancel
         ),
         target_rows_of(cx.client, &sql, table, &list)
     );
@@ -657,7 +672,8 @@ pub(crate) async fn compare_table(
                 &shape,
                 Want::Full(Arc::new(keys)),
                 cx.policy,
-                cx.workers
+                cx.workers,
+                &cx.cancel
             ),
             target_full_rows(cx.client, &sql, table, &changed)
         );

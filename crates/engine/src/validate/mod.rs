@@ -17,6 +17,7 @@ use crate::source::Source;
 use crate::EngineError;
 use barge_config::{Settings, Validation};
 use serde::Serialize;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// One table's comparison.
@@ -91,6 +92,7 @@ pub(crate) async fn checksums(
     source: &Source,
     client: &tokio_postgres::Client,
     settings: &Settings,
+    cancel: Arc<AtomicBool>,
 ) -> Result<Vec<TableCheck>, EngineError> {
     let cx = checksum::ChecksumContext {
         plan,
@@ -103,6 +105,7 @@ pub(crate) async fn checksums(
         },
         workers: settings.workers,
         chunk_size: settings.chunk_size,
+        cancel,
     };
     let mut out = Vec::new();
     for (i, t) in plan.tables.iter().enumerate() {
@@ -170,7 +173,8 @@ pub async fn validate(settings: &Settings) -> Result<Vec<TableCheck>, EngineErro
         .ok_or_else(|| EngineError::Setup("the plan has no source".into()))?;
     let client = barge_pg::connect(&pg_config(&settings.target.connection)?).await?;
     if settings.validation == Validation::Checksum {
-        checksums(&Arc::new(plan), &source, &client, settings).await
+        let cancel = Arc::new(AtomicBool::new(false));
+        checksums(&Arc::new(plan), &source, &client, settings, cancel).await
     } else {
         row_counts(&plan, &source, &client, &settings.schema).await
     }
