@@ -398,3 +398,36 @@ fn checksum_lists_the_first_rows_in_key_order_and_counts_the_rest() {
     ]);
     assert_ok(&out);
 }
+
+#[test]
+fn checksum_counts_quarantined_orphans_as_present_and_names_nulled_references() {
+    let fx = Fixture::sqlite(
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customer (id));
+         CREATE TABLE note (id INTEGER PRIMARY KEY,
+             customer_id INTEGER REFERENCES customer (id) ON DELETE SET NULL, body TEXT);
+         INSERT INTO customer VALUES (1, 'a');
+         INSERT INTO orders VALUES (10, 1), (11, 99);
+         INSERT INTO note VALUES (1, 1, 'kept'), (2, 77, 'dangling');",
+    );
+    let db = PgDb::new();
+    let cfg = fx.config(&db, "app", "");
+    assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(4), "{text}");
+    // Order 11 moved to the quarantine on purpose: not a difference.
+    let orders = table(&json, "orders");
+    assert_eq!(orders["quarantined_rows"], 1, "{json:#}");
+    assert_eq!(orders["checksum"]["differing_chunks"], 0, "{json:#}");
+    assert_eq!(table(&json, "customer")["checksum"]["differing_chunks"], 0);
+    // A reference orphan cleanup set to NULL is a changed value, named as such.
+    assert_eq!(
+        differences(&json, "note"),
+        [("changed".to_string(), "(id) = (2)".to_string())]
+    );
+    assert_eq!(
+        table(&json, "note")["checksum"]["differences"][0]["columns"],
+        serde_json::json!([{"column": "customer_id", "source": "77", "target": "NULL"}])
+    );
+}

@@ -2,25 +2,28 @@
 //! name the rows that differ.
 //!
 //! Each row is rendered in the canonical text form (see `canonical`) and hashed with
-//! PostgreSQL's `hashtextextended`. Rows fall into buckets by the hash of their key (of the
-//! whole row for a table without one); a bucket's checksum is its row count and the sum of its
-//! row hashes modulo 2^64. Sums do not depend on row order, so PostgreSQL computes them in one
-//! sequential scan with a hash aggregate (no sort, no index needed), and barge computes the
-//! source's from its plan's chunks in parallel, in any order.
+//! PostgreSQL's `hashtextextended`; the hash also picks the row's bucket (about `chunk_size`
+//! rows each). A bucket's checksum is its row count and the sum of its row hashes modulo
+//! 2^64. Sums do not depend on row order, so PostgreSQL computes every bucket of a table in
+//! one sequential scan with a hash aggregate (no sort, no index), rendering and hashing each
+//! row once; barge computes the source's from its plan's chunks in parallel, in any order.
 //!
 //! Why hash buckets rather than the copy's key ranges: a range must select the same rows on
 //! both sides, which fails when the sides order keys differently (MySQL's collations against
 //! PostgreSQL's; an SQLite chunk is a rowid range, and the rowid does not exist in the target).
-//! A bucket of the canonical key is the same set of rows everywhere.
+//! A bucket of the canonical row is the same set of rows everywhere.
 //!
 //! PostgreSQL renders and hashes in SQL, so only one row per bucket crosses the wire. The
 //! source side is read through the very encoder the copy used, and rendered from its binary
 //! COPY output: what barge compares is exactly what it would load (SQLite runs in process, so
 //! nothing moves; a MySQL source's rows do cross the wire, as during the copy).
 //!
-//! When buckets differ, a second pass on both sides lists the keys and row hashes of those
-//! buckets only (at most [`MAX_DRILLED_BUCKETS`]), which names each differing row: changed
-//! (with the columns that differ), missing in the target, or extra in the target.
+//! When buckets differ, a second pass on both sides lists the key and row hash of every row in
+//! those buckets (at most [`MAX_DRILLED_BUCKETS`]); a changed row's two versions fall in two
+//! buckets and meet again by key. The first differing keys (at most [`MAX_LISTED_ROWS`]) are
+//! then read in full on both sides, which names each: changed (with the columns that differ),
+//! missing in the target, or extra in the target. A table without a key uses the whole row
+//! as its key, so its differences are rows present on one side only.
 
 use super::canonical::{self, Canon};
 use super::pghash::hash_text_extended;
@@ -32,7 +35,7 @@ use barge_pg::ddl::{qualified, quote_ident};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -86,7 +89,9 @@ pub struct ChecksumResult {
     pub differing_chunks: u64,
     /// The first differing rows in key order (at most 20).
     pub differences: Vec<RowDifference>,
-    /// Differing rows found in the examined buckets, which may be more than listed.
+    /// Differing rows found in the examined buckets, which may be more than listed (when
+    /// `incomplete`, a changed row whose two versions fell in examined and unexamined
+    /// buckets counts as one missing or extra row here; the listed rows are exact).
     pub differing_rows: u64,
     /// Some differing buckets were not examined row by row (only the first 8 are).
     pub incomplete: bool,
@@ -156,26 +161,26 @@ impl TableShape {
         }
     }
 
-    fn bucket_of(&self, row_hash: i64, key_hash: i64) -> u64 {
+    /// A row's bucket, from its row hash: one hash per row on each side. A changed row then
+    /// lands in two buckets (source and target versions); both differ, both are examined,
+    /// and the row is matched up by its key.
+    fn bucket_of(&self, row_hash: i64) -> u64 {
         if self.buckets == 1 {
             return 0;
         }
-        let h = if self.key.is_empty() {
-            row_hash
-        } else {
-            key_hash
-        };
-        (h & 0x7fff_ffff) as u64 % self.buckets
+        (row_hash & 0x7fff_ffff) as u64 % self.buckets
     }
 }
 
-/// The SQL pieces that render a target table canonically.
+/// The SQL that renders and hashes a target table canonically. `OFFSET 0` keeps each
+/// subquery from being flattened, which would evaluate a hash once per reference.
 struct TargetSql {
-    /// `SELECT <key> AS k, <row> AS r FROM ...`: one row per target row (quarantined rows
-    /// included, since they left the table on purpose).
+    /// `(bucket, rows, hash sum)` per bucket.
+    buckets: String,
+    /// `(key, row hash)` of every row in the buckets of a `{buckets}` placeholder.
+    hashes: String,
+    /// `(key, row)` of the rows whose key is in `$1`.
     rows: String,
-    /// The bucket of a row of `rows` (aliased `s`, with `h` its row hash).
-    bucket: String,
 }
 
 fn target_sql(
@@ -195,22 +200,19 @@ fn target_sql(
         .map(|(c, canon)| canonical::pg_expr(c, *canon))
         .collect();
     let row = canonical::pg_row_expr(&parts);
-    let key = if shape.key.is_empty() {
-        "r".to_string()
-    } else {
-        canonical::pg_row_expr(
-            &shape
-                .key
-                .iter()
-                .map(|i| parts[*i].clone())
-                .collect::<Vec<_>>(),
-        )
-    };
+    let key = canonical::pg_row_expr(
+        &shape
+            .key
+            .iter()
+            .map(|i| parts[*i].clone())
+            .collect::<Vec<_>>(),
+    );
     let list = if cols.is_empty() {
         "1".to_string()
     } else {
         cols.join(", ")
     };
+    // Quarantined orphans left the table on purpose: they count as present.
     let from = match quarantine {
         Some(q) => format!(
             "(SELECT {list} FROM {} UNION ALL SELECT {list} FROM {q}) t",
@@ -218,19 +220,30 @@ fn target_sql(
         ),
         None => format!("{} t", qualified(schema, &table.target_name)),
     };
-    let rows = if shape.key.is_empty() {
-        format!("SELECT r AS k, r FROM (SELECT {row} AS r FROM {from}) t")
-    } else {
-        format!("SELECT {key} AS k, {row} AS r FROM {from}")
-    };
     let bucket = if shape.buckets == 1 {
         "0::bigint".to_string()
-    } else if shape.key.is_empty() {
-        format!("(h & 2147483647) % {}", shape.buckets)
     } else {
-        format!("(hashtextextended(k, 0) & 2147483647) % {}", shape.buckets)
+        format!("(h & 2147483647) % {}", shape.buckets)
     };
-    TargetSql { rows, bucket }
+    let buckets = format!(
+        "SELECT {bucket} AS b, count(*), sum(h)::text FROM \
+         (SELECT hashtextextended({row}, 0) AS h FROM {from} OFFSET 0) s GROUP BY 1"
+    );
+    let keyed = if shape.key.is_empty() {
+        format!("SELECT r AS k, r FROM (SELECT {row} AS r FROM {from} OFFSET 0) s")
+    } else {
+        format!("SELECT {key} AS k, {row} AS r FROM {from} OFFSET 0")
+    };
+    let hashes = format!(
+        "SELECT k, h FROM (SELECT k, hashtextextended(r, 0) AS h FROM ({keyed}) s OFFSET 0) s \
+         WHERE {bucket} IN ({{buckets}})"
+    );
+    let rows = format!("SELECT k, r FROM ({keyed}) s WHERE k = ANY($1)");
+    TargetSql {
+        buckets,
+        hashes,
+        rows,
+    }
 }
 
 /// Sums of hashes mod 2^64 from PostgreSQL's exact numeric sum.
@@ -352,6 +365,18 @@ fn consume_chunk(
             }
             canonical::render(&mut row, *canon, fields.get(i).copied().flatten())?;
         }
+        let h = hash_text_extended(&row, 0);
+        let b = shape.bucket_of(h);
+        if let Want::Buckets = want {
+            let slot = &mut out.buckets[b as usize];
+            slot.rows += 1;
+            slot.sum = slot.sum.wrapping_add(h as u64);
+            return Ok(());
+        }
+        if matches!(want, Want::Rows(set) if !set.contains(&b)) {
+            return Ok(());
+        }
+        // The key, rendered only for the rows of a second or third pass.
         let key_bytes: &[u8] = if shape.key.is_empty() {
             &row
         } else {
@@ -368,29 +393,12 @@ fn consume_chunk(
             }
             &key
         };
-        let h = hash_text_extended(&row, 0);
-        let kh = if shape.key.is_empty() || shape.buckets == 1 {
-            0
-        } else {
-            hash_text_extended(key_bytes, 0)
-        };
-        let b = shape.bucket_of(h, kh);
         match want {
-            Want::Buckets => {
-                let slot = &mut out.buckets[b as usize];
-                slot.rows += 1;
-                slot.sum = slot.sum.wrapping_add(h as u64);
+            Want::Rows(_) => out.rows.push((key_bytes.to_vec(), h)),
+            Want::Full(keys) if keys.contains(key_bytes) => {
+                out.full.push((key_bytes.to_vec(), row.clone()))
             }
-            Want::Rows(set) => {
-                if set.contains(&b) {
-                    out.rows.push((key_bytes.to_vec(), h));
-                }
-            }
-            Want::Full(keys) => {
-                if keys.contains(key_bytes) {
-                    out.full.push((key_bytes.to_vec(), row.clone()));
-                }
-            }
+            _ => {}
         }
         Ok(())
     };
@@ -476,18 +484,14 @@ async fn target_buckets(
     shape: &TableShape,
     table: &Table,
 ) -> Result<Option<Vec<Bucket>>, EngineError> {
-    let query = format!(
-        "SELECT b, count(*), sum(h)::text FROM (SELECT {bucket} AS b, h FROM (SELECT k, hashtextextended(r, 0) AS h FROM ({rows}) s) s) s GROUP BY b",
-        bucket = sql.bucket,
-        rows = sql.rows
-    );
-    let rows = match client.query(&query, &[]).await {
+    let query = &sql.buckets;
+    let rows = match client.query(query, &[]).await {
         Ok(rows) => rows,
         Err(e) if e.code().map(|c| c.code()) == Some("42P01") => return Ok(None),
         Err(e) => {
             return Err(EngineError::statement(
                 &format!("computing the checksum of `{}`", table.target_name),
-                &query,
+                query,
                 &e,
             ))
         }
@@ -519,12 +523,7 @@ async fn target_rows_of(
     buckets: &[u64],
 ) -> Result<Vec<(Vec<u8>, i64)>, EngineError> {
     let list: Vec<String> = buckets.iter().map(u64::to_string).collect();
-    let query = format!(
-        "SELECT k, h FROM (SELECT k, h, {bucket} AS b FROM (SELECT k, hashtextextended(r, 0) AS h FROM ({rows}) s) s) s WHERE b IN ({list})",
-        bucket = sql.bucket,
-        rows = sql.rows,
-        list = list.join(", ")
-    );
+    let query = sql.hashes.replace("{buckets}", &list.join(", "));
     let rows = client.query(&query, &[]).await.map_err(|e| {
         EngineError::statement(
             &format!("locating differing rows of `{}`", table.target_name),
@@ -543,16 +542,16 @@ async fn target_full_rows(
     sql: &TargetSql,
     table: &Table,
     keys: &[Vec<u8>],
-) -> Result<HashMap<Vec<u8>, Vec<u8>>, EngineError> {
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, EngineError> {
     let keys: Vec<String> = keys
         .iter()
         .map(|k| String::from_utf8_lossy(k).into_owned())
         .collect();
-    let query = format!("SELECT k, r FROM ({}) s WHERE k = ANY($1)", sql.rows);
-    let rows = client.query(&query, &[&keys]).await.map_err(|e| {
+    let query = &sql.rows;
+    let rows = client.query(query, &[&keys]).await.map_err(|e| {
         EngineError::statement(
             &format!("reading differing rows of `{}`", table.target_name),
-            &query,
+            query,
             &e,
         )
     })?;
@@ -564,7 +563,7 @@ async fn target_full_rows(
             ))
         })
         .collect::<Result<_, tokio_postgres::Error>>()
-        .map_err(|e| EngineError::statement("reading differing rows", &query, &e))
+        .map_err(|e| EngineError::statement("reading differing rows", query, &e))
 }
 
 /// Everything the comparison of one table needs.
@@ -649,42 +648,50 @@ pub(crate) async fn compare_table(
         target_rows_of(cx.client, &sql, table, &list)
     );
     let key_canons = shape.key_canons();
-    let mut diffs = diff_rows(source_rows_of?.rows, target_rows_of?);
+    let diffs = diff_rows(source_rows_of?.rows, target_rows_of?);
     result.differing_rows = diffs.len() as u64;
-    diffs.sort_by(|a, b| canonical::compare_keys(&a.1, &b.1, &key_canons));
-    diffs.truncate(MAX_LISTED_ROWS);
 
-    // The values of changed rows on both sides, to name the columns that differ.
-    let changed: Vec<Vec<u8>> = diffs
-        .iter()
-        .filter(|d| d.0 == DifferenceKind::Changed)
-        .map(|d| d.1.clone())
-        .collect();
-    let (mut source_full, mut target_full) = (HashMap::new(), HashMap::new());
-    if !changed.is_empty() {
-        let keys: HashSet<Vec<u8>> = changed.iter().cloned().collect();
-        let (s, t) = tokio::join!(
-            source_pass(
-                cx.plan,
-                cx.source,
-                index,
-                chunks,
-                &shape,
-                Want::Full(Arc::new(keys)),
-                cx.policy,
-                cx.workers,
-                &cx.cancel
-            ),
-            target_full_rows(cx.client, &sql, table, &changed)
-        );
-        source_full = s?.full.into_iter().collect();
-        target_full = t?;
-    }
-    result.differences = diffs
+    // The first differing keys in key order, resolved on the whole table: a changed row's
+    // other version may sit in a bucket that was not examined. Their full rows on both
+    // sides give the final kind and the columns that differ.
+    let mut keys: Vec<Vec<u8>> = diffs.into_iter().map(|(_, k)| k).collect();
+    keys.sort_by(|a, b| canonical::compare_keys(a, b, &key_canons));
+    keys.dedup();
+    keys.truncate(MAX_LISTED_ROWS);
+    let wanted: HashSet<Vec<u8>> = keys.iter().cloned().collect();
+    let (s, t) = tokio::join!(
+        source_pass(
+            cx.plan,
+            cx.source,
+            index,
+            chunks,
+            &shape,
+            Want::Full(Arc::new(wanted)),
+            cx.policy,
+            cx.workers,
+            &cx.cancel
+        ),
+        target_full_rows(cx.client, &sql, table, &keys)
+    );
+    let (source_full, target_full) = (s?.full, t?);
+    let hashed = |rows: &[(Vec<u8>, Vec<u8>)]| -> Vec<(Vec<u8>, i64)> {
+        rows.iter()
+            .map(|(k, r)| (k.clone(), hash_text_extended(r, 0)))
+            .collect()
+    };
+    let row_of = |rows: &[(Vec<u8>, Vec<u8>)], key: &[u8]| -> Option<Vec<u8>> {
+        rows.iter().find(|(k, _)| k == key).map(|(_, r)| r.clone())
+    };
+    let mut resolved = diff_rows(hashed(&source_full), hashed(&target_full));
+    resolved.sort_by(|a, b| canonical::compare_keys(&a.1, &b.1, &key_canons));
+    result.differences = resolved
         .into_iter()
+        .take(MAX_LISTED_ROWS)
         .map(|(kind, key)| {
-            let columns = match (source_full.get(&key), target_full.get(&key)) {
-                (Some(s), Some(t)) => column_differences(table, &shape.canons, s, t),
+            let columns = match (row_of(&source_full, &key), row_of(&target_full, &key)) {
+                (Some(s), Some(t)) if kind == DifferenceKind::Changed => {
+                    column_differences(table, &shape.canons, &s, &t)
+                }
                 _ => Vec::new(),
             };
             RowDifference {
