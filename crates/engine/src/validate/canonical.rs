@@ -1,10 +1,12 @@
-//! The canonical text form of a row, which both sides of a checksum render identically.
+//! The canonical form of a row, which both sides of a checksum compute identically.
 //!
 //! It is defined on the *target* value (what barge loads), so a value barge converted on the
 //! way (a MySQL `tinyint(1)` to boolean, a zero date to NULL, SQLite text `'42'` to an
-//! integer) compares equal when the load was faithful. PostgreSQL renders it in SQL from the
-//! stored value ([`pg_expr`]); barge renders it from the binary COPY field its own encoder
-//! produces for the source value ([`render`]).
+//! integer) compares equal when the load was faithful. PostgreSQL computes it in SQL from the
+//! stored value ([`pg_hash_expr`], [`pg_expr`]); barge computes it from the binary COPY field
+//! its own encoder produces for the source value ([`column_hash`], [`render`]).
+//!
+//! Each value has a canonical text:
 //!
 //! | target type | canonical text |
 //! | --- | --- |
@@ -13,23 +15,33 @@
 //! | smallint, integer, bigint | decimal (`-42`) |
 //! | real, double precision | hex of the IEEE bits, big-endian (`-0` is `8000000000000000`); any NaN is `NaN` |
 //! | numeric | decimal without trailing fractional zeros (`trim_scale`): `1.5`, `0`, `NaN`, `Infinity` |
-//! | text, varchar | `<bytes>:<text>` (UTF-8 byte length, colon, the text) |
-//! | char(n) | as text, trailing spaces removed (PostgreSQL's `bpchar::text`) |
+//! | text, varchar, citext, enum, json | the text as stored |
+//! | char(n) | the text, trailing spaces removed (PostgreSQL's `bpchar::text`) |
+//! | jsonb | PostgreSQL's jsonb output (keys sorted and deduplicated, `", "` and `": "`, numbers as numeric) |
+//! | text[] | PostgreSQL's array output (`{a,"b c",NULL}`) |
 //! | bytea | lower-case hex |
-//! | date, time, timestamp, timestamptz | hex of PostgreSQL's binary form (days or µs since 2000-01-01, µs since midnight) |
+//! | bit, bit varying | the bits as `0` and `1` |
+//! | date, time, timestamp, timestamptz, interval, inet | hex of PostgreSQL's binary form (days or µs since 2000-01-01, µs since midnight, ...) |
 //! | uuid | `8-4-4-4-12` lower-case hex |
-//! | json | `<bytes>:<text>` of the text as stored |
-//! | jsonb | `<bytes>:<text>` of PostgreSQL's jsonb output (keys sorted and deduplicated, `", "` and `": "`, numbers as numeric) |
+//! | geometry | hex of its EWKB (PostGIS `ST_AsEWKB`) |
 //!
-//! A row is its columns' canonical texts joined with `|`, in column order; the length prefix
-//! of text-like values keeps the join unambiguous. A row hashes to PostgreSQL's
-//! `hashtextextended(row, 0)`.
+//! A value's hash is PostgreSQL's own hash of it, seeded with the column's position (1, 2,
+//! ...): `hashint8extended` of integers and of a date's day number, `time_hash_extended`,
+//! `timestamp_hash_extended` (timestamptz at UTC), `uuid_hash_extended`, and
+//! `hashtextextended` of the canonical text for every other type (and `\N` for NULL). A row's
+//! hash is the XOR of its values' hashes; its key's hash, the XOR of the key columns' hashes.
+//! Typed hashes spare PostgreSQL rendering numbers and dates as text, which halved the cost of
+//! a checksum there.
+//!
+//! To show and compare rows, a row's canonical text is its values' texts joined with `|`, the
+//! text-like ones (which may contain `|`) prefixed with their UTF-8 byte length and `:`.
 
+use super::pghash::{hash_int8_extended, hash_text_extended};
 use barge_model::DataType;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-/// How one column is rendered.
+/// How one column is rendered and hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Canon {
     Bool,
@@ -39,14 +51,20 @@ pub(crate) enum Canon {
     Numeric,
     Text,
     Char,
+    /// json, enum labels, citext: the text as stored.
+    AsText,
+    Jsonb,
+    TextArray,
     Bytea,
+    Bits,
     Date,
     Time,
     Timestamp,
     Timestamptz,
+    Interval,
+    Inet,
     Uuid,
-    Json,
-    Jsonb,
+    Geometry,
 }
 
 impl Canon {
@@ -59,26 +77,34 @@ impl Canon {
             DataType::Numeric { .. } => Canon::Numeric,
             DataType::Text | DataType::Varchar(_) => Canon::Text,
             DataType::Char(_) => Canon::Char,
+            DataType::Json | DataType::Enum { .. } | DataType::Citext => Canon::AsText,
+            DataType::Jsonb => Canon::Jsonb,
+            DataType::TextArray => Canon::TextArray,
             DataType::Bytea => Canon::Bytea,
+            DataType::Bit(_) | DataType::Varbit(_) => Canon::Bits,
             DataType::Date => Canon::Date,
             DataType::Time(_) => Canon::Time,
             DataType::Timestamp(_) => Canon::Timestamp,
             DataType::Timestamptz(_) => Canon::Timestamptz,
+            DataType::Interval => Canon::Interval,
+            DataType::Inet => Canon::Inet,
             DataType::Uuid => Canon::Uuid,
-            DataType::Json => Canon::Json,
-            DataType::Jsonb => Canon::Jsonb,
+            DataType::Geometry { .. } => Canon::Geometry,
         }
     }
 
-    /// Rendered with a length prefix (may contain `|`).
+    /// Shown with a length prefix in a row's text (the value may contain `|`).
     fn prefixed(self) -> bool {
-        matches!(self, Canon::Text | Canon::Char | Canon::Json | Canon::Jsonb)
+        matches!(
+            self,
+            Canon::Text | Canon::Char | Canon::AsText | Canon::Jsonb | Canon::TextArray
+        )
     }
 }
 
-/// The PostgreSQL expression rendering column `col` (already quoted) in canonical form.
-pub(crate) fn pg_expr(col: &str, canon: Canon) -> String {
-    let inner = match canon {
+/// The PostgreSQL expression of column `col`'s (already quoted) canonical text, NULL for NULL.
+fn pg_value_expr(col: &str, canon: Canon) -> String {
+    match canon {
         Canon::Bool => format!("CASE WHEN {col} THEN 't' WHEN NOT {col} THEN 'f' END"),
         Canon::Int => format!("{col}::text"),
         Canon::Float4 => format!(
@@ -88,18 +114,67 @@ pub(crate) fn pg_expr(col: &str, canon: Canon) -> String {
             "CASE WHEN {col} = 'NaN'::float8 THEN 'NaN' ELSE encode(float8send({col}), 'hex') END"
         ),
         Canon::Numeric => format!("trim_scale({col})::text"),
-        Canon::Text => format!("octet_length({col})::text || ':' || {col}"),
-        Canon::Char | Canon::Json | Canon::Jsonb => {
-            format!("octet_length({col}::text)::text || ':' || {col}::text")
+        Canon::Text => col.to_string(),
+        Canon::Char | Canon::AsText | Canon::Jsonb | Canon::TextArray | Canon::Bits => {
+            format!("{col}::text")
         }
         Canon::Bytea => format!("encode({col}, 'hex')"),
         Canon::Date => format!("encode(date_send({col}), 'hex')"),
         Canon::Time => format!("encode(time_send({col}), 'hex')"),
         Canon::Timestamp => format!("encode(timestamp_send({col}), 'hex')"),
         Canon::Timestamptz => format!("encode(timestamptz_send({col}), 'hex')"),
+        Canon::Interval => format!("encode(interval_send({col}), 'hex')"),
+        Canon::Inet => format!("encode(inet_send({col}), 'hex')"),
         Canon::Uuid => format!("{col}::text"),
+        Canon::Geometry => format!("encode(ST_AsEWKB({col}), 'hex')"),
+    }
+}
+
+/// The PostgreSQL expression of column `col`'s part of a row's canonical text (never NULL).
+pub(crate) fn pg_expr(col: &str, canon: Canon) -> String {
+    let value = pg_value_expr(col, canon);
+    if canon.prefixed() {
+        format!("COALESCE(octet_length({value})::text || ':' || {value}, E'\\\\N')")
+    } else {
+        format!("COALESCE({value}, E'\\\\N')")
+    }
+}
+
+/// The PostgreSQL expression of column `col`'s hash (see the module docs), `seed` being its
+/// position from 1.
+pub(crate) fn pg_hash_expr(col: &str, canon: Canon, seed: u64) -> String {
+    let hash = match canon {
+        Canon::Int => format!("hashint8extended({col}::bigint, {seed})"),
+        Canon::Date => format!(
+            "CASE WHEN isfinite({col}) THEN hashint8extended({col} - DATE '2000-01-01', {seed}) \
+             ELSE hashtextextended({col}::text, {seed}) END"
+        ),
+        Canon::Time => format!("time_hash_extended({col}, {seed})"),
+        Canon::Timestamp => format!("timestamp_hash_extended({col}, {seed})"),
+        Canon::Timestamptz => format!("timestamp_hash_extended({col} AT TIME ZONE 'UTC', {seed})"),
+        Canon::Uuid => format!("uuid_hash_extended({col}, {seed})"),
+        // A column's own collation may be case-insensitive, which would hash a sort key.
+        _ => format!(
+            "hashtextextended(({}) COLLATE \"C\", {seed})",
+            pg_value_expr(col, canon)
+        ),
     };
-    format!("COALESCE({inner}, E'\\\\N')")
+    format!(
+        "COALESCE({hash}, '{}'::bigint)",
+        hash_text_extended(b"\\N", seed)
+    )
+}
+
+/// The PostgreSQL expression of the XOR of some columns' hash expressions.
+pub(crate) fn pg_xor(parts: &[String]) -> String {
+    if parts.is_empty() {
+        return "0::bigint".to_string();
+    }
+    parts
+        .iter()
+        .map(|p| format!("({p})"))
+        .collect::<Vec<_>>()
+        .join(" # ")
 }
 
 /// The PostgreSQL expression of a whole row (or key) from its columns' expressions.
@@ -138,13 +213,61 @@ fn push_int(out: &mut Vec<u8>, n: i64) {
     out.extend_from_slice(&digits[i..]);
 }
 
-fn push_prefixed(out: &mut Vec<u8>, text: &[u8]) {
-    push_int(out, text.len() as i64);
-    out.push(b':');
-    out.extend_from_slice(text);
+fn be_i64(v: &[u8]) -> Option<i64> {
+    Some(i64::from_be_bytes(v.try_into().ok()?))
 }
 
-/// Append the canonical form of one binary COPY field (`None` is NULL) to `out`.
+fn int_value(v: &[u8]) -> Option<i64> {
+    Some(match v.len() {
+        2 => i64::from(i16::from_be_bytes([v[0], v[1]])),
+        4 => i64::from(i32::from_be_bytes([v[0], v[1], v[2], v[3]])),
+        8 => be_i64(v)?,
+        _ => return None,
+    })
+}
+
+fn char_text(v: &[u8]) -> &[u8] {
+    let end = v.iter().rposition(|b| *b != b' ').map_or(0, |i| i + 1);
+    &v[..end]
+}
+
+/// The hash of one binary COPY field (`None` is NULL), as [`pg_hash_expr`] computes it.
+/// `scratch` is reused for the canonical text of types hashed as text.
+pub(crate) fn column_hash(
+    canon: Canon,
+    field: Option<&[u8]>,
+    seed: u64,
+    scratch: &mut Vec<u8>,
+) -> Result<i64, String> {
+    let Some(v) = field else {
+        return Ok(hash_text_extended(b"\\N", seed));
+    };
+    let bad = || format!("a {canon:?} value of {} bytes is malformed", v.len());
+    Ok(match canon {
+        Canon::Int => hash_int8_extended(int_value(v).ok_or_else(bad)?, seed),
+        Canon::Date => {
+            let days: [u8; 4] = v.try_into().map_err(|_| bad())?;
+            match i32::from_be_bytes(days) {
+                i32::MAX => hash_text_extended(b"infinity", seed),
+                i32::MIN => hash_text_extended(b"-infinity", seed),
+                d => hash_int8_extended(i64::from(d), seed),
+            }
+        }
+        Canon::Time | Canon::Timestamp | Canon::Timestamptz => {
+            hash_int8_extended(be_i64(v).ok_or_else(bad)?, seed)
+        }
+        Canon::Uuid if v.len() == 16 => hash_text_extended(v, seed),
+        Canon::Text | Canon::AsText => hash_text_extended(v, seed),
+        Canon::Char => hash_text_extended(char_text(v), seed),
+        _ => {
+            scratch.clear();
+            render_value(scratch, canon, v)?;
+            hash_text_extended(scratch, seed)
+        }
+    })
+}
+
+/// Append one binary COPY field's part of a row's canonical text (`None` is NULL) to `out`.
 ///
 /// Fails only when the field is not a valid binary value of the type, which would be a bug in
 /// an encoder, reported as such.
@@ -153,6 +276,20 @@ pub(crate) fn render(out: &mut Vec<u8>, canon: Canon, field: Option<&[u8]>) -> R
         out.extend_from_slice(b"\\N");
         return Ok(());
     };
+    if !canon.prefixed() {
+        return render_value(out, canon, v);
+    }
+    let start = out.len();
+    render_value(out, canon, v)?;
+    let text = out.split_off(start);
+    push_int(out, text.len() as i64);
+    out.push(b':');
+    out.extend_from_slice(&text);
+    Ok(())
+}
+
+/// Append the canonical text of one non-NULL binary COPY field to `out`.
+fn render_value(out: &mut Vec<u8>, canon: Canon, v: &[u8]) -> Result<(), String> {
     let bad = || format!("a {canon:?} value of {} bytes is malformed", v.len());
     match canon {
         Canon::Bool => out.push(if v.first().copied().unwrap_or(0) != 0 {
@@ -160,15 +297,7 @@ pub(crate) fn render(out: &mut Vec<u8>, canon: Canon, field: Option<&[u8]>) -> R
         } else {
             b'f'
         }),
-        Canon::Int => {
-            let n: i64 = match v.len() {
-                2 => i64::from(i16::from_be_bytes([v[0], v[1]])),
-                4 => i64::from(i32::from_be_bytes([v[0], v[1], v[2], v[3]])),
-                8 => i64::from_be_bytes(v.try_into().map_err(|_| bad())?),
-                _ => return Err(bad()),
-            };
-            push_int(out, n);
-        }
+        Canon::Int => push_int(out, int_value(v).ok_or_else(bad)?),
         Canon::Float4 => {
             let f = f32::from_be_bytes(v.try_into().map_err(|_| bad())?);
             if f.is_nan() {
@@ -186,20 +315,33 @@ pub(crate) fn render(out: &mut Vec<u8>, canon: Canon, field: Option<&[u8]>) -> R
             }
         }
         Canon::Numeric => out.extend_from_slice(numeric_text(v).ok_or_else(bad)?.as_bytes()),
-        Canon::Text | Canon::Json => push_prefixed(out, v),
-        Canon::Char => {
-            let end = v.iter().rposition(|b| *b != b' ').map_or(0, |i| i + 1);
-            push_prefixed(out, &v[..end]);
-        }
+        Canon::Text | Canon::AsText => out.extend_from_slice(v),
+        Canon::Char => out.extend_from_slice(char_text(v)),
         Canon::Jsonb => {
             let (version, text) = v.split_first().ok_or_else(bad)?;
             if *version != 1 {
                 return Err(bad());
             }
             let normal = jsonb_text(text).map_err(|e| format!("a jsonb value: {e}"))?;
-            push_prefixed(out, normal.as_bytes());
+            out.extend_from_slice(normal.as_bytes());
         }
-        Canon::Bytea => push_hex(out, v),
+        Canon::TextArray => array_text(out, v).ok_or_else(bad)?,
+        Canon::Bits => {
+            let bits = v
+                .get(..4)
+                .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                .filter(|n| *n >= 0 && (*n as usize).div_ceil(8) == v.len() - 4)
+                .ok_or_else(bad)? as usize;
+            for i in 0..bits {
+                let byte = v[4 + i / 8];
+                out.push(if byte & (0x80 >> (i % 8)) != 0 {
+                    b'1'
+                } else {
+                    b'0'
+                });
+            }
+        }
+        Canon::Bytea | Canon::Interval | Canon::Inet | Canon::Geometry => push_hex(out, v),
         Canon::Date | Canon::Time | Canon::Timestamp | Canon::Timestamptz => {
             if v.len() != if canon == Canon::Date { 4 } else { 8 } {
                 return Err(bad());
@@ -222,6 +364,63 @@ pub(crate) fn render(out: &mut Vec<u8>, canon: Canon, field: Option<&[u8]>) -> R
         }
     }
     Ok(())
+}
+
+/// A binary one-dimensional `text[]` as PostgreSQL's `array_out` prints it: `{a,"b c",NULL}`.
+fn array_text(out: &mut Vec<u8>, v: &[u8]) -> Option<()> {
+    let int = |at: usize| -> Option<i32> {
+        Some(i32::from_be_bytes(v.get(at..at + 4)?.try_into().ok()?))
+    };
+    let ndim = int(0)?;
+    if ndim == 0 {
+        out.extend_from_slice(b"{}");
+        return Some(());
+    }
+    if ndim != 1 {
+        return None;
+    }
+    let (count, lower) = (int(12)?, int(16)?);
+    if lower != 1 {
+        // PostgreSQL shows other bounds first: `[0:1]={a,b}`.
+        out.extend_from_slice(format!("[{}:{}]=", lower, lower + count - 1).as_bytes());
+    }
+    out.push(b'{');
+    let mut at = 20;
+    for i in 0..count {
+        if i > 0 {
+            out.push(b',');
+        }
+        let len = int(at)?;
+        at += 4;
+        if len < 0 {
+            out.extend_from_slice(b"NULL");
+            continue;
+        }
+        let item = v.get(at..at + len as usize)?;
+        at += len as usize;
+        let quote = item.is_empty()
+            || item.eq_ignore_ascii_case(b"NULL")
+            || item.iter().any(|b| {
+                matches!(
+                    b,
+                    b'{' | b'}' | b',' | b'"' | b'\\' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c
+                )
+            });
+        if quote {
+            out.push(b'"');
+            for b in item {
+                if matches!(b, b'"' | b'\\') {
+                    out.push(b'\\');
+                }
+                out.push(*b);
+            }
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(item);
+        }
+    }
+    out.push(b'}');
+    Some(())
 }
 
 /// PostgreSQL's binary numeric as `trim_scale(x)::text` renders it.
@@ -665,7 +864,8 @@ pub(crate) fn display(part: &[u8], canon: Canon) -> String {
     let lossy = || String::from_utf8_lossy(part).into_owned();
     let s = match canon {
         Canon::Bool => if part == b"t" { "true" } else { "false" }.to_string(),
-        Canon::Int | Canon::Numeric | Canon::Uuid => lossy(),
+        Canon::Int | Canon::Numeric | Canon::Uuid | Canon::Bits => lossy(),
+        Canon::Interval | Canon::Inet | Canon::Geometry => format!("x'{}'", lossy()),
         Canon::Float4 | Canon::Float8 => match unhex(part) {
             Some(b) if b.len() == 4 => f32::from_be_bytes([b[0], b[1], b[2], b[3]]).to_string(),
             Some(b) if b.len() == 8 => b
@@ -674,7 +874,7 @@ pub(crate) fn display(part: &[u8], canon: Canon) -> String {
                 .unwrap_or_else(|_| lossy()),
             _ => lossy(),
         },
-        Canon::Text | Canon::Char | Canon::Json | Canon::Jsonb => {
+        Canon::Text | Canon::Char | Canon::AsText | Canon::Jsonb | Canon::TextArray => {
             let text = part
                 .iter()
                 .position(|b| *b == b':')

@@ -26,7 +26,6 @@
 //! as its key, so its differences are rows present on one side only.
 
 use super::canonical::{self, Canon};
-use super::pghash::hash_text_extended;
 use crate::plan::MigrationPlan;
 use crate::source::{ReadError, Source};
 use crate::EngineError;
@@ -161,19 +160,19 @@ impl TableShape {
         }
     }
 
-    /// A row's bucket, from its row hash: one hash per row on each side. A changed row then
-    /// lands in two buckets (source and target versions); both differ, both are examined,
-    /// and the row is matched up by its key.
-    fn bucket_of(&self, row_hash: i64) -> u64 {
+    /// A row's bucket, from the hash of its key (of the row, for a table without a key), so a
+    /// changed row stays in the same bucket on both sides.
+    fn bucket_of(&self, key_hash: i64) -> u64 {
         if self.buckets == 1 {
             return 0;
         }
-        (row_hash & 0x7fff_ffff) as u64 % self.buckets
+        (key_hash & 0x7fff_ffff) as u64 % self.buckets
     }
 }
 
-/// The SQL that renders and hashes a target table canonically. `OFFSET 0` keeps each
-/// subquery from being flattened, which would evaluate a hash once per reference.
+/// The SQL that hashes and renders a target table canonically. Subqueries are flattened by
+/// PostgreSQL, so an expression referenced twice is evaluated twice: the key's hashes are
+/// cheap enough, and a fence (`OFFSET 0`) would forbid a parallel plan.
 struct TargetSql {
     /// `(bucket, rows, hash sum)` per bucket.
     buckets: String,
@@ -220,25 +219,42 @@ fn target_sql(
         ),
         None => format!("{} t", qualified(schema, &table.target_name)),
     };
+    let hash_parts: Vec<String> = cols
+        .iter()
+        .zip(&shape.canons)
+        .enumerate()
+        .map(|(i, (c, canon))| canonical::pg_hash_expr(c, *canon, i as u64 + 1))
+        .collect();
+    let row_hash = canonical::pg_xor(&hash_parts);
+    let key_hash = if shape.key.is_empty() {
+        row_hash.clone()
+    } else {
+        canonical::pg_xor(
+            &shape
+                .key
+                .iter()
+                .map(|i| hash_parts[*i].clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let key_text = if shape.key.is_empty() { &row } else { &key };
     let bucket = if shape.buckets == 1 {
         "0::bigint".to_string()
     } else {
-        format!("(h & 2147483647) % {}", shape.buckets)
+        format!("(kh & 2147483647) % {}", shape.buckets)
     };
     let buckets = format!(
         "SELECT {bucket} AS b, count(*), sum(h)::text FROM \
-         (SELECT hashtextextended({row}, 0) AS h FROM {from} OFFSET 0) s GROUP BY 1"
+         (SELECT {key_hash} AS kh, {row_hash} AS h FROM {from}) s GROUP BY 1"
     );
-    let keyed = if shape.key.is_empty() {
-        format!("SELECT r AS k, r FROM (SELECT {row} AS r FROM {from} OFFSET 0) s")
-    } else {
-        format!("SELECT {key} AS k, {row} AS r FROM {from} OFFSET 0")
-    };
     let hashes = format!(
-        "SELECT k, h FROM (SELECT k, hashtextextended(r, 0) AS h FROM ({keyed}) s OFFSET 0) s \
+        "SELECT k, h FROM (SELECT {key_text} AS k, {key_hash} AS kh, {row_hash} AS h FROM {from}) s \
          WHERE {bucket} IN ({{buckets}})"
     );
-    let rows = format!("SELECT k, r FROM ({keyed}) s WHERE k = ANY($1)");
+    let rows = format!(
+        "SELECT k, r FROM (SELECT {key_text} AS k, {row} AS r FROM {from}) s \
+         WHERE k COLLATE \"C\" = ANY($1)"
+    );
     TargetSql {
         buckets,
         hashes,
@@ -356,17 +372,25 @@ fn consume_chunk(
         pending: Vec::new(),
         header_done: false,
     };
-    let (mut row, mut key) = (Vec::with_capacity(256), Vec::with_capacity(64));
+    let (mut row, mut key, mut scratch) = (
+        Vec::with_capacity(256),
+        Vec::with_capacity(64),
+        Vec::with_capacity(64),
+    );
     let mut on_row = |fields: &[Option<&[u8]>]| -> Result<(), String> {
-        row.clear();
+        let field = |i: usize| fields.get(i).copied().flatten();
+        let (mut h, mut kh) = (0i64, 0i64);
         for (i, canon) in shape.canons.iter().enumerate() {
-            if i > 0 {
-                row.push(b'|');
+            let ch = canonical::column_hash(*canon, field(i), i as u64 + 1, &mut scratch)?;
+            h ^= ch;
+            if shape.key.contains(&i) {
+                kh ^= ch;
             }
-            canonical::render(&mut row, *canon, fields.get(i).copied().flatten())?;
         }
-        let h = hash_text_extended(&row, 0);
-        let b = shape.bucket_of(h);
+        if shape.key.is_empty() {
+            kh = h;
+        }
+        let b = shape.bucket_of(kh);
         if let Want::Buckets = want {
             let slot = &mut out.buckets[b as usize];
             slot.rows += 1;
@@ -376,7 +400,14 @@ fn consume_chunk(
         if matches!(want, Want::Rows(set) if !set.contains(&b)) {
             return Ok(());
         }
-        // The key, rendered only for the rows of a second or third pass.
+        // Canonical texts, only for the rows of a second or third pass.
+        row.clear();
+        for (i, canon) in shape.canons.iter().enumerate() {
+            if i > 0 {
+                row.push(b'|');
+            }
+            canonical::render(&mut row, *canon, field(i))?;
+        }
         let key_bytes: &[u8] = if shape.key.is_empty() {
             &row
         } else {
@@ -385,11 +416,7 @@ fn consume_chunk(
                 if n > 0 {
                     key.push(b'|');
                 }
-                canonical::render(
-                    &mut key,
-                    shape.canons[*i],
-                    fields.get(*i).copied().flatten(),
-                )?;
+                canonical::render(&mut key, shape.canons[*i], field(*i))?;
             }
             &key
         };
@@ -674,15 +701,10 @@ pub(crate) async fn compare_table(
         target_full_rows(cx.client, &sql, table, &keys)
     );
     let (source_full, target_full) = (s?.full, t?);
-    let hashed = |rows: &[(Vec<u8>, Vec<u8>)]| -> Vec<(Vec<u8>, i64)> {
-        rows.iter()
-            .map(|(k, r)| (k.clone(), hash_text_extended(r, 0)))
-            .collect()
-    };
     let row_of = |rows: &[(Vec<u8>, Vec<u8>)], key: &[u8]| -> Option<Vec<u8>> {
         rows.iter().find(|(k, _)| k == key).map(|(_, r)| r.clone())
     };
-    let mut resolved = diff_rows(hashed(&source_full), hashed(&target_full));
+    let mut resolved = diff_rows(source_full.clone(), target_full.clone());
     resolved.sort_by(|a, b| canonical::compare_keys(&a.1, &b.1, &key_canons));
     result.differences = resolved
         .into_iter()
@@ -704,13 +726,13 @@ pub(crate) async fn compare_table(
     Ok((source_rows, Some(target_rows), result))
 }
 
-/// Differences between two lists of (key, row hash), as (kind, key).
-fn diff_rows(
-    source: Vec<(Vec<u8>, i64)>,
-    target: Vec<(Vec<u8>, i64)>,
+/// Differences between two lists of (key, row hash or row text), as (kind, key).
+fn diff_rows<V: Ord>(
+    source: Vec<(Vec<u8>, V)>,
+    target: Vec<(Vec<u8>, V)>,
 ) -> Vec<(DifferenceKind, Vec<u8>)> {
-    // Multisets of row hashes per key: a table without a key may hold duplicate rows.
-    let mut by_key: BTreeMap<Vec<u8>, (Vec<i64>, Vec<i64>)> = BTreeMap::new();
+    // Multisets of rows per key: a table without a key may hold duplicate rows.
+    let mut by_key: BTreeMap<Vec<u8>, (Vec<V>, Vec<V>)> = BTreeMap::new();
     for (k, h) in source {
         by_key.entry(k).or_default().0.push(h);
     }
