@@ -431,3 +431,67 @@ fn checksum_counts_quarantined_orphans_as_present_and_names_nulled_references() 
         serde_json::json!([{"column": "customer_id", "source": "77", "target": "NULL"}])
     );
 }
+
+#[test]
+fn checksum_mariadb_native_enums_sets_bits_intervals_inet_and_ci_collations() {
+    let src = MariaDb::new(&[
+        "CREATE TABLE gear (
+            code VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL PRIMARY KEY,
+            size ENUM('s','m','l'),
+            tags SET('red','green','blue ish'),
+            flags BIT(10),
+            span TIME(3),
+            addr INET6,
+            label VARCHAR(30) COLLATE utf8mb4_bin
+        )",
+        "INSERT INTO gear VALUES
+            ('Abc', 'm', 'red,blue ish', b'1010000011', '-12:30:00.250', '2001:db8::1', 'Straße'),
+            ('b', NULL, '', b'0', '838:59:59', '::ffff:10.0.0.1', ''),
+            ('c', 'l', NULL, NULL, NULL, NULL, NULL)",
+    ]);
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = write_config(
+        dir.path(),
+        &src,
+        &db,
+        "validation = \"checksum\"\n\n[type_mapping]\nenum_mode = \"native\"\nset_mode = \"text_array\"\nbit_mode = \"varbit\"\ntime_mode = \"interval\"\ncollation_mode = \"auto\"",
+    );
+    let out = assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    assert!(
+        out.contains("validation: every value matches (checksums) in all 1 table(s)"),
+        "{out}"
+    );
+    // The types under test really are the ones named above.
+    let types: Vec<String> = db
+        .columns("app", "gear")
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    for want in ["text[]", "interval", "inet", "bit varying(10)"] {
+        assert!(types.iter().any(|t| t == want), "{want} in {types:?}");
+    }
+    assert!(
+        db.scalar("SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'app' AND t.typtype = 'e'")
+            == Some("1".into()),
+        "a native enum type"
+    );
+    // A change of case only: equal under the column's case-insensitive collation, but not
+    // the same value, and the checksum says so.
+    db.execute("UPDATE app.gear SET code = 'ABC' WHERE code = 'Abc'");
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(4), "{text}");
+    assert_eq!(
+        differences(&json, "gear"),
+        [
+            (
+                "extra_in_target".to_string(),
+                "(code) = ('ABC')".to_string()
+            ),
+            (
+                "missing_in_target".to_string(),
+                "(code) = ('Abc')".to_string()
+            ),
+        ]
+    );
+}

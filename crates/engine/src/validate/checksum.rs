@@ -1,17 +1,18 @@
 //! `validation = "checksum"`: compare every value of every row, source against target, and
 //! name the rows that differ.
 //!
-//! Each row is rendered in the canonical text form (see `canonical`) and hashed with
-//! PostgreSQL's `hashtextextended`; the hash also picks the row's bucket (about `chunk_size`
-//! rows each). A bucket's checksum is its row count and the sum of its row hashes modulo
-//! 2^64. Sums do not depend on row order, so PostgreSQL computes every bucket of a table in
-//! one sequential scan with a hash aggregate (no sort, no index), rendering and hashing each
-//! row once; barge computes the source's from its plan's chunks in parallel, in any order.
+//! Each value is hashed with PostgreSQL's own hash functions over its canonical form, and a
+//! row's hash is the XOR of its values' hashes (see `canonical`). The hash of the row's key
+//! (of the whole row for a table without one) picks its bucket, about `chunk_size` rows each;
+//! a bucket's checksum is its row count and the sum of its row hashes modulo 2^64. Sums do not
+//! depend on row order, so PostgreSQL computes every bucket of a table in one sequential scan
+//! with a (parallel) hash aggregate, no sort, no index; barge computes the source's from its
+//! plan's chunks in parallel, in any order.
 //!
 //! Why hash buckets rather than the copy's key ranges: a range must select the same rows on
 //! both sides, which fails when the sides order keys differently (MySQL's collations against
 //! PostgreSQL's; an SQLite chunk is a rowid range, and the rowid does not exist in the target).
-//! A bucket of the canonical row is the same set of rows everywhere.
+//! A bucket of the canonical key is the same set of rows everywhere.
 //!
 //! PostgreSQL renders and hashes in SQL, so only one row per bucket crosses the wire. The
 //! source side is read through the very encoder the copy used, and rendered from its binary
@@ -19,11 +20,11 @@
 //! nothing moves; a MySQL source's rows do cross the wire, as during the copy).
 //!
 //! When buckets differ, a second pass on both sides lists the key and row hash of every row in
-//! those buckets (at most [`MAX_DRILLED_BUCKETS`]); a changed row's two versions fall in two
-//! buckets and meet again by key. The first differing keys (at most [`MAX_LISTED_ROWS`]) are
-//! then read in full on both sides, which names each: changed (with the columns that differ),
-//! missing in the target, or extra in the target. A table without a key uses the whole row
-//! as its key, so its differences are rows present on one side only.
+//! those buckets (at most [`MAX_DRILLED_BUCKETS`]). The first differing keys (at most
+//! [`MAX_LISTED_ROWS`]) are then read in full (canonical text) on both sides, which names
+//! each: changed (with the columns that differ), missing in the target, or extra in the
+//! target. A table without a key uses the whole row as its key, so its differences are rows
+//! present on one side only.
 
 use super::canonical::{self, Canon};
 use crate::plan::MigrationPlan;
