@@ -89,9 +89,7 @@ pub struct ChecksumResult {
     pub differing_chunks: u64,
     /// The first differing rows in key order (at most 20).
     pub differences: Vec<RowDifference>,
-    /// Differing rows found in the examined buckets, which may be more than listed (when
-    /// `incomplete`, a changed row whose two versions fell in examined and unexamined
-    /// buckets counts as one missing or extra row here; the listed rows are exact).
+    /// Differing rows found in the examined buckets: all of them unless `incomplete`.
     pub differing_rows: u64,
     /// Some differing buckets were not examined row by row (only the first 8 are).
     pub incomplete: bool,
@@ -179,7 +177,7 @@ struct TargetSql {
     buckets: String,
     /// `(key, row hash)` of every row in the buckets of a `{buckets}` placeholder.
     hashes: String,
-    /// `(key, row)` of the rows whose key is in `$1`.
+    /// `(key, row)` of the rows whose key is in `$1`, in the buckets of `{buckets}`.
     rows: String,
 }
 
@@ -253,8 +251,8 @@ fn target_sql(
          WHERE {bucket} IN ({{buckets}})"
     );
     let rows = format!(
-        "SELECT k, r FROM (SELECT {key_text} AS k, {row} AS r FROM {from}) s \
-         WHERE k COLLATE \"C\" = ANY($1)"
+        "SELECT k, r FROM (SELECT {key_text} AS k, {row} AS r, {key_hash} AS kh FROM {from}) s \
+         WHERE {bucket} IN ({{buckets}}) AND k COLLATE \"C\" = ANY($1)"
     );
     TargetSql {
         buckets,
@@ -275,8 +273,8 @@ enum Want {
     Buckets,
     /// Key and row hash of every row in these buckets.
     Rows(Arc<HashSet<u64>>),
-    /// The canonical row of these keys.
-    Full(Arc<HashSet<Vec<u8>>>),
+    /// The canonical row of these keys, which lie in these buckets.
+    Full(Arc<HashSet<Vec<u8>>>, Arc<HashSet<u64>>),
 }
 
 #[derive(Default)]
@@ -398,7 +396,7 @@ fn consume_chunk(
             slot.sum = slot.sum.wrapping_add(h as u64);
             return Ok(());
         }
-        if matches!(want, Want::Rows(set) if !set.contains(&b)) {
+        if matches!(want, Want::Rows(set) | Want::Full(_, set) if !set.contains(&b)) {
             return Ok(());
         }
         // Canonical texts, only for the rows of a second or third pass.
@@ -423,7 +421,7 @@ fn consume_chunk(
         };
         match want {
             Want::Rows(_) => out.rows.push((key_bytes.to_vec(), h)),
-            Want::Full(keys) if keys.contains(key_bytes) => {
+            Want::Full(keys, _) if keys.contains(key_bytes) => {
                 out.full.push((key_bytes.to_vec(), row.clone()))
             }
             _ => {}
@@ -570,12 +568,14 @@ async fn target_full_rows(
     sql: &TargetSql,
     table: &Table,
     keys: &[Vec<u8>],
+    buckets: &[u64],
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, EngineError> {
     let keys: Vec<String> = keys
         .iter()
         .map(|k| String::from_utf8_lossy(k).into_owned())
         .collect();
-    let query = &sql.rows;
+    let list: Vec<String> = buckets.iter().map(u64::to_string).collect();
+    let query = &sql.rows.replace("{buckets}", &list.join(", "));
     let rows = client.query(query, &[&keys]).await.map_err(|e| {
         EngineError::statement(
             &format!("reading differing rows of `{}`", table.target_name),
@@ -659,7 +659,12 @@ pub(crate) async fn compare_table(
         return Ok((source_rows, Some(target_rows), result));
     }
     result.incomplete = differing.len() > MAX_DRILLED_BUCKETS;
-    let drilled: HashSet<u64> = differing.into_iter().take(MAX_DRILLED_BUCKETS).collect();
+    let drilled = Arc::new(
+        differing
+            .into_iter()
+            .take(MAX_DRILLED_BUCKETS)
+            .collect::<HashSet<u64>>(),
+    );
     let list: Vec<u64> = drilled.iter().copied().collect();
     let (source_rows_of, target_rows_of) = tokio::join!(
         source_pass(
@@ -668,7 +673,7 @@ pub(crate) async fn compare_table(
             index,
             chunks,
             &shape,
-            Want::Rows(Arc::new(drilled)),
+            Want::Rows(drilled.clone()),
             cx.policy,
             cx.workers,
             &cx.cancel
@@ -679,9 +684,8 @@ pub(crate) async fn compare_table(
     let diffs = diff_rows(source_rows_of?.rows, target_rows_of?);
     result.differing_rows = diffs.len() as u64;
 
-    // The first differing keys in key order, resolved on the whole table: a changed row's
-    // other version may sit in a bucket that was not examined. Their full rows on both
-    // sides give the final kind and the columns that differ.
+    // The first differing keys in key order, read in full on both sides (a key's rows all
+    // lie in one bucket): that gives the final kind and the columns that differ.
     let mut keys: Vec<Vec<u8>> = diffs.into_iter().map(|(_, k)| k).collect();
     keys.sort_by(|a, b| canonical::compare_keys(a, b, &key_canons));
     keys.dedup();
@@ -694,12 +698,12 @@ pub(crate) async fn compare_table(
             index,
             chunks,
             &shape,
-            Want::Full(Arc::new(wanted)),
+            Want::Full(Arc::new(wanted), drilled),
             cx.policy,
             cx.workers,
             &cx.cancel
         ),
-        target_full_rows(cx.client, &sql, table, &keys)
+        target_full_rows(cx.client, &sql, table, &keys, &list)
     );
     let (source_full, target_full) = (s?.full, t?);
     let row_of = |rows: &[(Vec<u8>, Vec<u8>)], key: &[u8]| -> Option<Vec<u8>> {
