@@ -374,6 +374,17 @@ impl RunTracker {
     }
 
     fn event(&self, level: EventLevel, status: &str, table: Option<String>, message: String) {
+        self.event_with_details(level, status, table, message, None);
+    }
+
+    fn event_with_details(
+        &self,
+        level: EventLevel,
+        status: &str,
+        table: Option<String>,
+        message: String,
+        details: Option<String>,
+    ) {
         self.sender.send(Record::Event(Event {
             run_id: self.run_id.clone(),
             timestamp: time::now(),
@@ -381,7 +392,7 @@ impl RunTracker {
             status: status.to_string(),
             table,
             message,
-            details: None,
+            details,
         }));
     }
 
@@ -438,7 +449,12 @@ impl RunTracker {
                 target_table: c.target_name.clone(),
                 source_rows: c.source_rows as i64,
                 target_rows: c.target_rows.map(|n| n as i64),
-                checksum: "not_computed".into(),
+                checksum: match &c.checksum {
+                    Some(r) if r.matches() && c.target_rows.is_some() => "match",
+                    Some(_) => "mismatch",
+                    None => "not_computed",
+                }
+                .into(),
                 checked_at: now.clone(),
             }));
             let matches = c.matches();
@@ -452,24 +468,45 @@ impl RunTracker {
                 t.record.rows_read = Some(c.source_rows as i64);
                 t.record.rows_written = c.target_rows.map(|n| n as i64);
                 t.record.end_time = Some(now.clone());
-                t.record.error = (!matches).then(|| {
-                    format!(
-                        "{} row(s) in the source, {} in PostgreSQL",
-                        c.source_rows,
-                        c.target_rows.map_or("none".into(), |n| n.to_string())
-                    )
-                });
+                t.record.error = (!matches).then(|| c.problem());
             });
             if !matches {
-                self.event(
+                let counts = format!(
+                    "row counts differ: {} in the source, {} in the target",
+                    c.source_rows,
+                    c.target_rows.map_or("none".into(), |n| n.to_string())
+                );
+                let counts_match =
+                    c.target_rows.map(|n| n + c.quarantined_rows) == Some(c.source_rows);
+                let message = if counts_match { c.problem() } else { counts };
+                // The located rows, one per line, for whoever reads the event log.
+                let details = c.checksum.as_ref().map(|r| {
+                    r.differences
+                        .iter()
+                        .map(|d| {
+                            let kind = match d.kind {
+                                crate::DifferenceKind::Changed => "changed",
+                                crate::DifferenceKind::MissingInTarget => "missing in target",
+                                crate::DifferenceKind::ExtraInTarget => "extra in target",
+                            };
+                            let cols: Vec<String> = d
+                                .columns
+                                .iter()
+                                .map(|x| format!("{}: {} -> {}", x.column, x.source, x.target))
+                                .collect();
+                            format!("{kind} {} {}", d.row, cols.join(", "))
+                                .trim_end()
+                                .to_string()
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+                self.event_with_details(
                     EventLevel::Error,
                     "failed",
                     Some(c.source_name.clone()),
-                    format!(
-                        "row counts differ: {} in the source, {} in the target",
-                        c.source_rows,
-                        c.target_rows.map_or("none".into(), |n| n.to_string())
-                    ),
+                    message,
+                    details.filter(|d| !d.is_empty()),
                 );
             }
         }

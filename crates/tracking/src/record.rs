@@ -218,7 +218,7 @@ pub struct DiffRecord {
     pub source_rows: i64,
     /// `None` when the target table is missing.
     pub target_rows: Option<i64>,
-    /// `not_computed` until a checksum validation exists.
+    /// `match` / `mismatch` under `validation = "checksum"`, `not_computed` otherwise.
     pub checksum: String,
     pub checked_at: String,
 }

@@ -832,6 +832,48 @@ fn missing_rights_name_the_grant(t: Tracking) {
     );
 }
 
+/// Done when: under `validation = "checksum"`, `sourcetargetdiff.checksumresult` says
+/// `match` or `mismatch` per table, and the event log names the differing row.
+fn checksum_result_is_recorded(t: Tracking) {
+    let target = PgDb::new();
+    let fx = fixture(false);
+    // An after_data hook changes one value behind barge's back.
+    fx.write(
+        "tamper.sql",
+        "UPDATE {{schema}}.orders SET qty = 60 WHERE id = 2;",
+    );
+    let cfg = fx.config_toml(
+        &target,
+        "schema = \"app\"\nworkers = 1\nvalidation = \"checksum\"\n\n[hooks]\nafter_data = [\"tamper.sql\"]",
+    );
+    let out = migrate_cfg(&t, &fx, &cfg, &[]);
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    let run = only_run_id(&t);
+    assert_eq!(
+        t.query(&format!(
+            "SELECT tablename, checksumresult FROM sourcetargetdiff WHERE runid = '{run}' ORDER BY tablename"
+        )),
+        vec![
+            vec![Some("customers".to_string()), Some("match".to_string())],
+            vec![Some("orders".to_string()), Some("mismatch".to_string())],
+        ]
+    );
+    let events = t.query(&format!(
+        "SELECT eventmessage, eventdetails FROM eventlog WHERE eventrunid = '{run}' AND src_tablename = 'orders' AND eventlevel = 'error'"
+    ));
+    assert!(
+        events.iter().any(|e| {
+            e[0].as_deref()
+                .is_some_and(|m| m.contains("differ in content"))
+                && e[1]
+                    .as_deref()
+                    .is_some_and(|d| d.contains("changed (id) = (2) qty: 6 -> 60"))
+        }),
+        "{events:?}"
+    );
+}
+
 macro_rules! both_backends {
     ($($body:ident => $pg:ident, $ms:ident;)+) => {
         $(
@@ -859,6 +901,7 @@ both_backends! {
     modes => tracking_pg_modes, tracking_mssql_modes;
     upgrades_older_schema => tracking_pg_upgrades_older_schema, tracking_mssql_upgrades_older_schema;
     clean_run_has_no_difference => tracking_pg_clean_run_has_no_difference, tracking_mssql_clean_run_has_no_difference;
+    checksum_result_is_recorded => tracking_pg_checksum_result_is_recorded, tracking_mssql_checksum_result_is_recorded;
     concurrent_runs_keep_separate_records => tracking_pg_concurrent_runs_keep_separate_records, tracking_mssql_concurrent_runs_keep_separate_records;
     missing_rights_name_the_grant => tracking_pg_missing_rights_name_the_grant, tracking_mssql_missing_rights_name_the_grant;
 }
