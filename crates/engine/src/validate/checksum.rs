@@ -175,9 +175,9 @@ impl TableShape {
 struct TargetSql {
     /// `(bucket, rows, hash sum)` per bucket.
     buckets: String,
-    /// `(key, row hash)` of every row in the buckets of a `{buckets}` placeholder.
+    /// `(key, row hash)` of every row in some buckets: ends with `IN (`, for the list and `)`.
     hashes: String,
-    /// `(key, row)` of the rows whose key is in `$1`, in the buckets of `{buckets}`.
+    /// `(key, row)` of the rows whose key is in `$1`, in some buckets: ends like `hashes`.
     rows: String,
 }
 
@@ -248,11 +248,11 @@ fn target_sql(
     );
     let hashes = format!(
         "SELECT k, h FROM (SELECT {key_text} AS k, {key_hash} AS kh, {row_hash} AS h FROM {from}) s \
-         WHERE {bucket} IN ({{buckets}})"
+         WHERE {bucket} IN ("
     );
     let rows = format!(
         "SELECT k, r FROM (SELECT {key_text} AS k, {row} AS r, {key_hash} AS kh FROM {from}) s \
-         WHERE {bucket} IN ({{buckets}}) AND k COLLATE \"C\" = ANY($1)"
+         WHERE k COLLATE \"C\" = ANY($1) AND {bucket} IN ("
     );
     TargetSql {
         buckets,
@@ -549,7 +549,7 @@ async fn target_rows_of(
     buckets: &[u64],
 ) -> Result<Vec<(Vec<u8>, i64)>, EngineError> {
     let list: Vec<String> = buckets.iter().map(u64::to_string).collect();
-    let query = sql.hashes.replace("{buckets}", &list.join(", "));
+    let query = format!("{}{})", sql.hashes, list.join(", "));
     let rows = client.query(&query, &[]).await.map_err(|e| {
         EngineError::statement(
             &format!("locating differing rows of `{}`", table.target_name),
@@ -575,7 +575,7 @@ async fn target_full_rows(
         .map(|k| String::from_utf8_lossy(k).into_owned())
         .collect();
     let list: Vec<String> = buckets.iter().map(u64::to_string).collect();
-    let query = &sql.rows.replace("{buckets}", &list.join(", "));
+    let query = &format!("{}{})", sql.rows, list.join(", "));
     let rows = client.query(query, &[&keys]).await.map_err(|e| {
         EngineError::statement(
             &format!("reading differing rows of `{}`", table.target_name),
