@@ -378,7 +378,7 @@ async fn run_migration(
     } else {
         let checks = if settings.validation == barge_config::Validation::Checksum {
             sink.event(ProgressEvent::Phase("validating checksums of every row"));
-            crate::validate::checksums(&plan, &changes_source, &client, settings, cancel.clone())
+            crate::validate::checksums(&plan, &changes_source, &pg, settings, cancel.clone())
                 .await?
         } else {
             sink.event(ProgressEvent::Phase("validating row counts"));

@@ -16,6 +16,7 @@ use crate::plan::{build_plan, MigrationPlan};
 use crate::source::Source;
 use crate::EngineError;
 use barge_config::{Settings, Validation};
+use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -90,38 +91,49 @@ async fn quarantine(
 pub(crate) async fn checksums(
     plan: &Arc<MigrationPlan>,
     source: &Source,
-    client: &tokio_postgres::Client,
+    pg: &tokio_postgres::Config,
     settings: &Settings,
     cancel: Arc<AtomicBool>,
 ) -> Result<Vec<TableCheck>, EngineError> {
-    let cx = checksum::ChecksumContext {
-        plan,
-        source,
-        client,
-        schema: &settings.schema,
-        policy: match settings.on_invalid_value {
-            barge_config::InvalidValuePolicy::Error => barge_model::InvalidValuePolicy::Error,
-            barge_config::InvalidValuePolicy::Null => barge_model::InvalidValuePolicy::Null,
-        },
-        workers: settings.workers,
-        chunk_size: settings.chunk_size,
-        cancel,
+    let policy = match settings.on_invalid_value {
+        barge_config::InvalidValuePolicy::Error => barge_model::InvalidValuePolicy::Error,
+        barge_config::InvalidValuePolicy::Null => barge_model::InvalidValuePolicy::Null,
     };
-    let mut out = Vec::new();
-    for (i, t) in plan.tables.iter().enumerate() {
-        let (q, quarantined_rows) = quarantine(client, &settings.schema, &t.target_name).await;
-        let (source_rows, target_rows, result) =
-            checksum::compare_table(&cx, i, q.as_deref()).await?;
-        out.push(TableCheck {
-            source_name: t.source_name.clone(),
-            target_name: t.target_name.clone(),
-            source_rows,
-            target_rows: target_rows.map(|n| n.saturating_sub(quarantined_rows)),
-            quarantined_rows,
-            checksum: Some(result),
-        });
-    }
-    Ok(out)
+    // Up to `workers` tables at once, each on its own session (one session runs one query
+    // at a time), so small tables overlap the big one as in the copy.
+    let one_table = |i: usize| {
+        let cancel = cancel.clone();
+        async move {
+            let t = &plan.tables[i];
+            let client = barge_pg::connect(pg).await?;
+            let (q, quarantined_rows) = quarantine(&client, &settings.schema, &t.target_name).await;
+            let cx = checksum::ChecksumContext {
+                plan,
+                source,
+                client: &client,
+                schema: &settings.schema,
+                policy,
+                workers: settings.workers,
+                chunk_size: settings.chunk_size,
+                cancel,
+            };
+            let (source_rows, target_rows, result) =
+                checksum::compare_table(&cx, i, q.as_deref()).await?;
+            Ok::<_, EngineError>(TableCheck {
+                source_name: t.source_name.clone(),
+                target_name: t.target_name.clone(),
+                source_rows,
+                target_rows: target_rows.map(|n| n.saturating_sub(quarantined_rows)),
+                quarantined_rows,
+                checksum: Some(result),
+            })
+        }
+    };
+    futures_util::stream::iter(0..plan.tables.len())
+        .map(one_table)
+        .buffered(settings.workers.max(1))
+        .try_collect()
+        .await
 }
 
 /// Count every planned table on both sides.
@@ -174,7 +186,8 @@ pub async fn validate(settings: &Settings) -> Result<Vec<TableCheck>, EngineErro
     let client = barge_pg::connect(&pg_config(&settings.target.connection)?).await?;
     if settings.validation == Validation::Checksum {
         let cancel = Arc::new(AtomicBool::new(false));
-        checksums(&Arc::new(plan), &source, &client, settings, cancel).await
+        let pg = pg_config(&settings.target.connection)?;
+        checksums(&Arc::new(plan), &source, &pg, settings, cancel).await
     } else {
         row_counts(&plan, &source, &client, &settings.schema).await
     }
