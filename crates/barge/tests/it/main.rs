@@ -6,6 +6,7 @@ mod config_cli;
 mod encoders;
 mod hooks;
 mod mariadb;
+mod mysql_every_type;
 mod mysql_features;
 mod mysql_tls;
 mod orphans;
