@@ -216,3 +216,42 @@ pub async fn copy_in(
     }
     sink.as_mut().finish().await.map_err(err)
 }
+
+/// A tokio-postgres configuration from a connection of the settings: a URL, a key=value DSN
+/// or credential fields. `role` names the connection in the error ("target", "tracking"),
+/// which never quotes the DSN (it may hold a password).
+pub fn config_for(
+    conn: &barge_config::Connection,
+    role: &str,
+) -> Result<tokio_postgres::Config, String> {
+    use barge_config::Connection;
+    match conn {
+        Connection::Url(dsn) => dsn.expose().parse().map_err(|_| {
+            format!(
+                "{role} DSN `{}` is not a valid PostgreSQL connection string",
+                conn.redacted()
+            )
+        }),
+        Connection::Fields {
+            server,
+            port,
+            username,
+            password,
+            database,
+        } => {
+            let mut c = tokio_postgres::Config::new();
+            c.host(server).user(username).dbname(database);
+            if let Some(p) = port {
+                c.port(*p);
+            }
+            if !password.expose().is_empty() {
+                c.password(password.expose());
+            }
+            Ok(c)
+        }
+        Connection::SqliteFile(p) => Err(format!(
+            "`{}` is an SQLite file, not a PostgreSQL connection for the {role}",
+            p.display()
+        )),
+    }
+}

@@ -16,35 +16,7 @@ pub(crate) struct PgStore {
 
 /// A tokio-postgres configuration from a URL, a key=value DSN or credential fields.
 fn pg_config(conn: &Connection) -> Result<tokio_postgres::Config, TrackingError> {
-    match conn {
-        Connection::Url(dsn) => dsn.expose().parse().map_err(|_| {
-            TrackingError::Settings(format!(
-                "tracking DSN `{}` is not a valid PostgreSQL connection string",
-                conn.redacted()
-            ))
-        }),
-        Connection::Fields {
-            server,
-            port,
-            username,
-            password,
-            database,
-        } => {
-            let mut c = tokio_postgres::Config::new();
-            c.host(server).user(username).dbname(database);
-            if let Some(p) = port {
-                c.port(*p);
-            }
-            if !password.expose().is_empty() {
-                c.password(password.expose());
-            }
-            Ok(c)
-        }
-        Connection::SqliteFile(p) => Err(TrackingError::Settings(format!(
-            "`{}` is an SQLite file, not a tracking database",
-            p.display()
-        ))),
-    }
+    barge_pg::target::config_for(conn, "tracking database").map_err(TrackingError::Settings)
 }
 
 impl PgStore {

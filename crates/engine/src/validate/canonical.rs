@@ -817,19 +817,6 @@ fn unhex(text: &[u8]) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// `(year, month, day)` of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 fn time_of_day(micros: i64) -> String {
     let (secs, us) = (micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000));
     let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
@@ -842,7 +829,9 @@ fn time_of_day(micros: i64) -> String {
 }
 
 fn date_text(days_since_2000: i64) -> String {
-    let (y, m, d) = civil_from_days(days_since_2000 + barge_pgcopy::temporal::PG_EPOCH_DAYS);
+    let (y, m, d) = barge_pgcopy::temporal::civil_from_days(
+        days_since_2000 + barge_pgcopy::temporal::PG_EPOCH_DAYS,
+    );
     format!("{y:04}-{m:02}-{d:02}")
 }
 
