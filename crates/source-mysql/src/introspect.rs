@@ -788,29 +788,6 @@ fn apply_indexes(
                 )
                 .on_table(&tname),
             );
-            let index_parts = parts
-                .iter()
-                .enumerate()
-                .map(|(i, p)| match functional.remove(&i) {
-                    Some(expr) => IndexPart::Expr {
-                        expr,
-                        descending: p.descending,
-                    },
-                    None => IndexPart::Column {
-                        name: p.column.clone().unwrap_or_default(),
-                        descending: p.descending,
-                    },
-                })
-                .collect();
-            table.indexes.push(Index {
-                target_name: name.clone(),
-                name,
-                unique,
-                parts: index_parts,
-                predicate: None,
-                method: IndexMethod::Btree,
-            });
-            continue;
         }
         let columns: Vec<String> = parts.iter().filter_map(|p| p.column.clone()).collect();
         let prefix = parts.iter().any(|p| p.sub_part.is_some());
@@ -820,7 +797,7 @@ fn apply_indexes(
                 findings.push(ci_finding(&format!("unique index `{name}`"), &ci, &tname));
             }
         }
-        if unique && !prefix && parts.iter().all(|p| !p.descending) {
+        if unique && !prefix && functional.is_empty() && parts.iter().all(|p| !p.descending) {
             table.unique_keys.push(Key {
                 name: Some(name),
                 columns,
@@ -838,7 +815,14 @@ fn apply_indexes(
         }
         let index_parts = parts
             .iter()
-            .filter_map(|p| {
+            .enumerate()
+            .filter_map(|(i, p)| {
+                if let Some(expr) = functional.remove(&i) {
+                    return Some(IndexPart::Expr {
+                        expr,
+                        descending: p.descending,
+                    });
+                }
                 let col = p.column.clone()?;
                 Some(match p.sub_part {
                     Some(n) => IndexPart::Expr {

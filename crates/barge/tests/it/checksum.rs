@@ -9,13 +9,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn write_config(dir: &Path, src: &MariaDb, db: &PgDb, extra: &str) -> PathBuf {
-    let path = dir.join("migration.toml");
-    let text = format!(
-        "schema = \"app\"\non_schema_exists = \"recreate\"\n{extra}\n\n[source]\ntype = \"mariadb\"\ndsn = \"{}\"\n\n[target]\ndsn = \"{}\"\n",
-        src.url, db.url
-    );
-    std::fs::write(&path, text).expect("write config");
-    path
+    crate::mariadb::write_config(dir, &src.url, &db.url, extra, "")
 }
 
 /// Every type barge maps from SQLite, with the values that are easy to get wrong: -0.0,

@@ -2,7 +2,26 @@
 //! gives, dropped with the guard (also when the test panics). A missing server fails the test.
 
 use mysql_async::prelude::Queryable;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Write `dir/migration.toml` from the MariaDB at `source_url` into schema `app` of the
+/// PostgreSQL at `target_url` (recreated each run): `top` goes before the first section,
+/// `tail` after the others (more sections, such as `[type_mapping]`).
+pub fn write_config(
+    dir: &Path,
+    source_url: &str,
+    target_url: &str,
+    top: &str,
+    tail: &str,
+) -> PathBuf {
+    let path = dir.join("migration.toml");
+    let text = format!(
+        "schema = \"app\"\non_schema_exists = \"recreate\"\n{top}\n\n[source]\ntype = \"mariadb\"\ndsn = \"{source_url}\"\n\n[target]\ndsn = \"{target_url}\"\n\n{tail}\n"
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 

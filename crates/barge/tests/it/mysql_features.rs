@@ -8,16 +8,9 @@ use crate::mariadb::MariaDb;
 use crate::support::{assert_exit, assert_ok, barge, PgDb};
 use std::path::PathBuf;
 
-/// A config for `src` -> `db` (schema `app`): `top` goes before the first section, `tail`
-/// after the others (more sections).
+/// A config for the MariaDB at `src_url` -> `db` (schema `app`); see `mariadb::write_config`.
 fn config(dir: &tempfile::TempDir, src_url: &str, db: &PgDb, top: &str, tail: &str) -> PathBuf {
-    let path = dir.path().join("migration.toml");
-    let text = format!(
-        "schema = \"app\"\non_schema_exists = \"recreate\"\n{top}\n\n[source]\ntype = \"mariadb\"\ndsn = \"{}\"\n\n[target]\ndsn = \"{}\"\n\n{tail}\n",
-        src_url, db.url
-    );
-    std::fs::write(&path, text).expect("write config");
-    path
+    crate::mariadb::write_config(dir.path(), src_url, &db.url, top, tail)
 }
 
 fn migrate(src: &MariaDb, db: &PgDb, top: &str, tail: &str) -> String {

@@ -158,13 +158,7 @@ fn assert_same_rows(src: &mut MariaDb, db: &PgDb, renderings: &[Rendering], expe
 }
 
 fn write_config(dir: &Path, src: &MariaDb, db: &PgDb, extra: &str) -> PathBuf {
-    let path = dir.join("migration.toml");
-    let text = format!(
-        "schema = \"app\"\non_schema_exists = \"recreate\"\n{extra}\n\n[source]\ntype = \"mariadb\"\ndsn = \"{}\"\n\n[target]\ndsn = \"{}\"\n",
-        src.url, db.url
-    );
-    std::fs::write(&path, text).expect("write config");
-    path
+    crate::mariadb::write_config(dir, &src.url, &db.url, extra, "")
 }
 
 fn start_barge(cfg: &str, resume: bool, out: Stdio, err: Stdio) -> Child {
