@@ -1,0 +1,26 @@
+# shellcheck shell=bash
+# Shared by the benchmark scripts (sourced, not run): messages, timing and the barge build.
+# The sourcing script's header comment is its help text.
+
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+die() {
+    printf 'bench: error: %s\n' "$*" >&2
+    exit 1
+}
+note() { printf 'bench: %s\n' "$*" >&2; }
+
+# Wall-clock stamps and the seconds between two of them.
+now() { printf '%s' "${EPOCHREALTIME}"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# Sets barge_bin: the path given with --barge, or a fresh release build.
+build_barge() {
+    if [[ -z ${barge_bin} ]]; then
+        [[ -d crates/barge ]] || die "crates/barge not found; use \`--skip-barge\` or \`--barge PATH\`"
+        note "building barge (cargo build --release -p barge)"
+        cargo build --release -p barge ||
+            die "barge does not build; use \`--skip-barge\` to measure the others"
+        barge_bin="${CARGO_TARGET_DIR:-target}/release/barge"
+    fi
+    [[ -x ${barge_bin} ]] || die "no barge binary at \`${barge_bin}\`"
+}
