@@ -213,7 +213,7 @@ run_barge() {
 }
 
 run_pgloader() {
-    local t0 t1 errors rc=0
+    local t0 t1 rc=0
     LOG="${LOGS}/pgloader-run$1.log"
     t0="$(now)"
     /usr/bin/time -f '%e %M' -o "${LOGS}/pgloader.time" \
@@ -224,18 +224,7 @@ run_pgloader() {
     ((rc == 0)) || return 1
     WALL="$(elapsed "${t0}" "${t1}")"
     RSS_KB="$(max_rss "${LOGS}/pgloader.time")"
-    # pgloader can exit 0 after logging errors (rejected rows, failed index or foreign key):
-    # read its log and the errors column of its summary's total line ("✓" or 0 when none).
-    if grep -Eq '(ERROR|FATAL|KABOOM)' "${LOG}"; then
-        note "pgloader logged errors:"
-        grep -E '(ERROR|FATAL|KABOOM)' "${LOG}" | head -n 20 >&2
-        return 1
-    fi
-    errors="$(awk '/Total import time/ { print $4 }' "${LOGS}/pgloader-run$1.summary")" || return 1
-    if [[ ${errors} != "✓" && ${errors} != 0 ]]; then
-        note "pgloader reports ${errors} errors (see ${LOGS}/pgloader-run$1.summary)"
-        return 1
-    fi
+    pgloader_clean "${LOG}" "${LOGS}/pgloader-run$1.summary"
 }
 
 # One lane of the pipe for table $1: mariadb streams the rows, psql COPYs them and then

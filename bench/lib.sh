@@ -24,3 +24,19 @@ build_barge() {
     fi
     [[ -x ${barge_bin} ]] || die "no barge binary at \`${barge_bin}\`"
 }
+
+# pgloader can exit 0 after logging errors (rejected rows, a failed index or foreign key):
+# fail unless its log ($1) has none and its summary's ($2) total line counts none ("✓" or 0).
+pgloader_clean() {
+    local log="$1" summary="$2" errors
+    if grep -Eq '(ERROR|FATAL|KABOOM)' "${log}"; then
+        note "pgloader logged errors:"
+        grep -E '(ERROR|FATAL|KABOOM)' "${log}" | head -n 20 >&2
+        return 1
+    fi
+    errors="$(awk '/Total import time/ { print $4 }' "${summary}")" || return 1
+    if [[ ${errors} != "✓" && ${errors} != 0 ]]; then
+        note "pgloader reports ${errors} errors (see ${summary})"
+        return 1
+    fi
+}

@@ -152,7 +152,7 @@ run_checksum() {
 }
 
 run_pgloader() {
-    local t0 t1 errors
+    local t0 t1
     LOG="${LOGS}/pgloader-run$1.log"
     psql_bench -c 'create schema bench_pgloader'
     t0="$(now)"
@@ -162,18 +162,7 @@ run_pgloader() {
     t1="$(now)"
     WALL="$(elapsed "${t0}" "${t1}")"
     RSS_KB="$(awk '{ print $2 }' "${LOGS}/pgloader.time")"
-    # pgloader can exit 0 after logging errors (rejected rows, failed index): read its log
-    # and the errors column of its summary's total line ("✓" or 0 when there were none).
-    if grep -Eq '(ERROR|FATAL|KABOOM)' "${LOG}"; then
-        note "pgloader logged errors:"
-        grep -E '(ERROR|FATAL|KABOOM)' "${LOG}" | head -n 20 >&2
-        return 1
-    fi
-    errors="$(awk '/Total import time/ { print $4 }' "${LOGS}/pgloader-run$1.summary")" || return 1
-    if [[ ${errors} != "✓" && ${errors} != 0 ]]; then
-        note "pgloader reports ${errors} errors (see ${LOGS}/pgloader-run$1.summary)"
-        return 1
-    fi
+    pgloader_clean "${LOG}" "${LOGS}/pgloader-run$1.summary"
 }
 
 run_pipe() {

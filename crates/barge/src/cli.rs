@@ -93,14 +93,8 @@ pub struct MigrateArgs {
     /// Discard an interrupted run (its schema and progress) and start over.
     #[arg(long)]
     pub restart: bool,
-    /// Auth id of the tracking database in the credentials file (`ds_type` postgres or
-    /// mssql picks the backend); same as `[tracking] auth_id`.
-    #[arg(
-        long = "migration_db_auth_id",
-        alias = "migration-db-auth-id",
-        value_name = "ID"
-    )]
-    pub migration_db_auth_id: Option<String>,
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
     /// What to do with the tracking database's existing records: keep them (`preserve`,
     /// the default), delete them (`truncate`) or drop and recreate the tracking objects
     /// (`drop`).
@@ -111,9 +105,6 @@ pub struct MigrateArgs {
         value_name = "MODE"
     )]
     pub migration_db_mode: Option<TrackingModeArg>,
-    /// Project label recorded with the run in the tracking database.
-    #[arg(long, value_name = "LABEL")]
-    pub project: Option<String>,
     /// Print the summary as JSON on stdout instead of a table.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -173,6 +164,26 @@ pub struct PlanArgs {
     /// `checksum`, else row counts).
     #[arg(long, value_enum, value_name = "MODE")]
     pub validation: Option<ValidationMode>,
+    /// `validate`: the tracking database, where the validation is recorded as a run of its
+    /// own.
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
+}
+
+/// The tracking database a run is recorded in (`migrate`, `validate`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrackingArgs {
+    /// Auth id of the tracking database in the credentials file (`ds_type` postgres or
+    /// mssql picks the backend); same as `[tracking] auth_id`.
+    #[arg(
+        long = "migration_db_auth_id",
+        alias = "migration-db-auth-id",
+        value_name = "ID"
+    )]
+    pub migration_db_auth_id: Option<String>,
+    /// Project label recorded with the run in the tracking database.
+    #[arg(long, value_name = "LABEL")]
+    pub project: Option<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

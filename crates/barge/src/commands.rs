@@ -29,13 +29,13 @@ pub fn run(cli: Cli) -> u8 {
             let mut overrides = overrides(&args.connections);
             overrides.workers = args.workers;
             overrides.chunk_size = args.chunk_size;
-            overrides.migration_db_auth_id = args.migration_db_auth_id.clone();
+            overrides.migration_db_auth_id = args.tracking.migration_db_auth_id.clone();
             overrides.migration_db_mode = args.migration_db_mode.map(|m| match m {
                 TrackingModeArg::Preserve => TrackingMode::Preserve,
                 TrackingModeArg::Truncate => TrackingMode::Truncate,
                 TrackingModeArg::Drop => TrackingMode::Drop,
             });
-            overrides.project = args.project.clone();
+            overrides.project = args.tracking.project.clone();
             if args.resume.is_some() {
                 overrides.resume = Some(true);
             }
@@ -111,7 +111,9 @@ pub fn run(cli: Cli) -> u8 {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match runtime.block_on(barge_engine::validate(&settings)) {
+            let line = command_line();
+            let sink: Arc<dyn barge_engine::ProgressSink> = out.clone();
+            match runtime.block_on(barge_engine::validate(&settings, sink, Some(&line))) {
                 Ok(checks) => {
                     out.validation(&checks, args.format);
                     if checks.iter().all(|c| c.matches()) {
@@ -188,6 +190,8 @@ fn source_command(
         crate::cli::ValidationMode::RowCount => barge_config::Validation::RowCount,
         crate::cli::ValidationMode::Checksum => barge_config::Validation::Checksum,
     });
+    overrides.migration_db_auth_id = args.tracking.migration_db_auth_id.clone();
+    overrides.project = args.tracking.project.clone();
     let settings = load(args.config.as_deref(), &overrides, out)?;
     Ok((settings, runtime(out)?))
 }

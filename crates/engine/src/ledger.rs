@@ -18,9 +18,9 @@ const RUN_ITEM: &str = "run";
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
     run: String,
-    done: HashSet<String>,
-    /// Items undone during this run (their records deleted with the undoing statement).
-    forgotten: std::sync::Mutex<HashSet<String>>,
+    /// Recorded items: read at the start, then kept current as this run records and undoes
+    /// items, so a later phase sees what an earlier one did.
+    done: std::sync::Mutex<HashSet<String>>,
     rows: HashMap<String, u64>,
     /// Fingerprint recorded when the run started, if a run is recorded.
     pub fingerprint: Option<String>,
@@ -72,13 +72,18 @@ impl Ledger {
                 continue;
             }
             ledger.rows.insert(item.clone(), r.get::<_, i64>(1) as u64);
-            ledger.done.insert(item);
+            crate::sync::lock(&ledger.done).insert(item);
         }
         Ok(ledger)
     }
 
     pub(crate) fn is_done(&self, item: &str) -> bool {
-        self.done.contains(item) && !crate::sync::lock(&self.forgotten).contains(item)
+        crate::sync::lock(&self.done).contains(item)
+    }
+
+    /// Note that `item` is recorded now (its transaction committed).
+    pub(crate) fn mark_done(&self, item: &str) {
+        crate::sync::lock(&self.done).insert(item.to_string());
     }
 
     /// The statement that deletes the records of `items`; run it in the transaction that
@@ -97,7 +102,10 @@ impl Ledger {
 
     /// Treat `items` as not done from now on (their records were deleted).
     pub(crate) fn forget(&self, items: &[String]) {
-        crate::sync::lock(&self.forgotten).extend(items.iter().cloned());
+        let mut done = crate::sync::lock(&self.done);
+        for i in items {
+            done.remove(i);
+        }
     }
 
     /// Rows recorded for a done copy item.
@@ -108,7 +116,7 @@ impl Ledger {
     /// Whether an earlier run of this target schema completed any step (a run that failed
     /// before doing anything has nothing to resume).
     pub(crate) fn has_run(&self) -> bool {
-        !self.done.is_empty()
+        !crate::sync::lock(&self.done).is_empty()
     }
 
     /// The statement that records `item` as done; run it inside the item's transaction.
@@ -194,7 +202,7 @@ impl Ledger {
                 &e,
             ));
         }
-        self.done.clear();
+        crate::sync::lock(&self.done).clear();
         self.rows.clear();
         self.fingerprint = Some(fingerprint.to_string());
         Ok(())

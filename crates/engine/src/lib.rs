@@ -5,6 +5,8 @@
 //!   -> copy (workers over chunks: source encoder -> bounded channel -> COPY, one transaction each)
 //!   -> post-load (keys and indexes in parallel, set logged, foreign keys, identity, ANALYZE)
 //! ```
+//! Post-load (`postload/`) overlaps the copy: a table's keys start when its copy ends, and
+//! its foreign keys and statistics as soon as what they need is done (`postload/pipeline.rs`).
 //! Progress is reported as [`ProgressEvent`]s to one [`ProgressSink`]; the engine never prints.
 
 pub mod checkpoint;

@@ -248,22 +248,33 @@ async fn run_migration(
     let rejects = Arc::new(RejectLog::new(&settings.reject_file, !resumed));
     // Keys and indexes of a table start as soon as its copy is done, while others copy.
     let build_keys = !settings.data_only;
-    let index_pool = Arc::new(postload::StepPool::start(
+    // Foreign keys and statistics join them when nothing the user runs in between (hooks) or
+    // decides first (an orphan report or fuse, tables still UNLOGGED) could change the rows.
+    let early_constraints = build_keys
+        && !settings.unlogged_tables
+        && !hooks::any(HookPoint::AfterData, &hook_files)
+        && !hooks::any(HookPoint::BeforeFk, &hook_files)
+        && (!settings.clean_orphans
+            || (settings.clean_orphans_mode == barge_config::CleanOrphansMode::Apply
+                && settings.clean_orphans_max_rows.is_none()));
+    let after_copy = Arc::new(postload::AfterCopy::new(
+        schema,
+        &plan.schema,
+        early_constraints,
+    ));
+    let index_pool = Arc::new(postload::StepPool::with_follow_up(
         &pg,
         settings.index_workers,
         &sink,
         &ledger,
+        Some(after_copy.clone()),
     ));
     let on_table_done: Arc<dyn Fn(usize) + Send + Sync> = {
         let pool = index_pool.clone();
-        let plan = plan.clone();
-        let schema = schema.to_string();
+        let after_copy = after_copy.clone();
         Arc::new(move |i: usize| {
             if build_keys {
-                pool.push(postload::table_key_and_index_steps(
-                    &schema,
-                    &plan.schema.tables[i],
-                ));
+                pool.push(after_copy.table_copied(i));
             }
         })
     };
@@ -323,9 +334,12 @@ async fn run_migration(
         hooks::run(&client, HookPoint::AfterData, &hook_files, schema, &ledger).await?;
     }
     let s = &plan.schema;
-    let mut warnings: Vec<String> = changes_source.changes();
+    let mut warnings: Vec<String> = changes_source.notes();
+    warnings.extend(changes_source.changes());
     if settings.schema_only {
-        index_pool.push(postload::key_and_index_steps(schema, s));
+        for i in 0..s.tables.len() {
+            index_pool.push(after_copy.table_copied(i));
+        }
     }
     drop(on_table_done);
     sink.event(ProgressEvent::Phase("building keys and indexes"));
@@ -338,6 +352,7 @@ async fn run_migration(
         ));
     }
     let workers = settings.index_workers;
+    let mut rows_changed_after_copy = false;
     if !settings.data_only {
         if settings.unlogged_tables {
             sink.event(ProgressEvent::Phase("making tables logged"));
@@ -351,6 +366,7 @@ async fn run_migration(
         let cleaned =
             crate::orphans::foreign_keys(&client, &pg, workers, settings, s, &ledger, &sink)
                 .await?;
+        rows_changed_after_copy = !cleaned.is_empty();
         warnings.extend(cleaned);
         sink.event(ProgressEvent::Phase("adding check constraints"));
         warnings.extend(postload::add_checks(&client, schema, s, &ledger).await?);
@@ -365,7 +381,13 @@ async fn run_migration(
     let steps = postload::identity_steps(schema, s);
     postload::run_parallel(&pg, 1, steps, &sink, &ledger).await?;
     sink.event(ProgressEvent::Phase("analyzing"));
-    let steps = postload::analyze_steps(schema, s);
+    let mut steps = postload::analyze_steps(schema, s);
+    if rows_changed_after_copy {
+        // Statistics taken during the copy predate the orphan cleanup.
+        for step in &mut steps {
+            step.what.push_str(" after orphan cleanup");
+        }
+    }
     postload::run_parallel(&pg, workers, steps, &sink, &ledger).await?;
 
     if hooks::any(HookPoint::AfterAll, &hook_files) {

@@ -124,10 +124,31 @@ impl Source {
                 let (s, table) = (s.clone(), table.clone());
                 blocking(move || s.plan_chunks(&table, chunk_size)).await
             }
-            Source::Mysql(m) => Ok(m.plan_chunks(table, chunk_size).await?),
+            Source::Mysql(m) => {
+                // Planning reads the whole key index; a session lost meanwhile (a network
+                // blip, a killed connection) costs a retry on a new one, not the run.
+                let mut attempt = 0;
+                loop {
+                    match m.plan_chunks(table, chunk_size).await {
+                        Err(e) if e.is_connection_loss() && attempt < PLAN_RETRIES => {
+                            m.note(format!(
+                                "table `{}`: chunk planning lost its MySQL session ({e}) and started again",
+                                table.name
+                            ));
+                            tokio::time::sleep(std::time::Duration::from_millis(500 << attempt))
+                                .await;
+                            attempt += 1;
+                        }
+                        result => return Ok(result?),
+                    }
+                }
+            }
         }
     }
 }
+
+/// Tries of one table's chunk planning after a lost session, with backoff 0.5 s, 1 s, 2 s, ...
+const PLAN_RETRIES: u32 = 5;
 
 /// Run blocking SQLite work off the async threads.
 async fn blocking<T: Send + 'static>(
@@ -256,6 +277,14 @@ impl Source {
 
     /// Values the source changed under an explicit option (zero dates loaded as NULL under
     /// `zero_date_mode = "null"`), as lines for the summary.
+    /// Warnings about what went wrong while reading and was overcome.
+    pub(crate) fn notes(&self) -> Vec<String> {
+        match self {
+            Source::Sqlite(_) => Vec::new(),
+            Source::Mysql(m) => m.notes(),
+        }
+    }
+
     pub(crate) fn changes(&self) -> Vec<String> {
         match self {
             Source::Sqlite(_) => Vec::new(),

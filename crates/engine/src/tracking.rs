@@ -563,6 +563,12 @@ impl RunTracker {
                         self.sender.send(Record::Load(t.record.clone()));
                     }
                 }
+                for c in state.constraints.iter_mut() {
+                    if matches!(c.status, TaskStatus::Pending | TaskStatus::Running) {
+                        c.status = TaskStatus::Skipped;
+                        self.sender.send(Record::Constraint(c.clone()));
+                    }
+                }
             }
             state.run.status = status;
             state.run.end_time = Some(now);

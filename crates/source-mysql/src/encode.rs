@@ -10,6 +10,7 @@
 //! - Zero dates (`0000-00-00`, zero month or day) follow `zero_date_mode`.
 
 use crate::chunk::{base_type, chunk_key, collations};
+use crate::types::is_spatial;
 use crate::{quote_ident, MysqlError, MysqlSource};
 use barge_config::{NulByteMode, ZeroDateMode};
 use barge_model::{DataType, Expr, InvalidValuePolicy, KeyRange, Literal, Reject, Table};
@@ -115,21 +116,6 @@ impl ColumnEncoder {
             _ => q,
         }
     }
-}
-
-fn is_spatial(base: &str) -> bool {
-    matches!(
-        base,
-        "geometry"
-            | "point"
-            | "linestring"
-            | "polygon"
-            | "multipoint"
-            | "multilinestring"
-            | "multipolygon"
-            | "geometrycollection"
-            | "geomcollection"
-    )
 }
 
 fn enum_check_lacks_empty(table: &Table, column: &str) -> bool {
@@ -557,10 +543,182 @@ pub(crate) fn render(v: Option<&[u8]>) -> String {
     s
 }
 
-fn cell(row: &mysql_async::Row, i: usize) -> Option<&[u8]> {
-    match row.as_ref(i) {
-        Some(Value::Bytes(b)) => Some(b.as_slice()),
+/// A value as the text protocol would have sent it: strings as they are, numbers and times
+/// of the binary protocol written in MySQL's text form (into `scratch`); a DATE column's
+/// value (`date_only`) without a time of day. `None` for NULL.
+fn text_of<'a>(value: &'a Value, date_only: bool, scratch: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+    use std::io::Write;
+    scratch.clear();
+    let written = match value {
+        Value::NULL => return None,
+        Value::Bytes(b) => return Some(b.as_slice()),
+        Value::Int(i) => write!(scratch, "{i}"),
+        Value::UInt(u) => write!(scratch, "{u}"),
+        Value::Float(f) => write!(scratch, "{f}"),
+        Value::Double(f) => write!(scratch, "{f}"),
+        Value::Date(y, mo, d, h, mi, sec, us) => {
+            write!(scratch, "{y:04}-{mo:02}-{d:02}").and_then(|()| {
+                if date_only {
+                    return Ok(());
+                }
+                write!(scratch, " {h:02}:{mi:02}:{sec:02}")?;
+                if *us > 0 {
+                    write!(scratch, ".{us:06}")?;
+                }
+                Ok(())
+            })
+        }
+        Value::Time(neg, days, h, mi, sec, us) => {
+            let hours = u64::from(*days) * 24 + u64::from(*h);
+            let sign = if *neg { "-" } else { "" };
+            write!(scratch, "{sign}{hours:02}:{mi:02}:{sec:02}").and_then(|()| {
+                if *us > 0 {
+                    write!(scratch, ".{us:06}")
+                } else {
+                    Ok(())
+                }
+            })
+        }
+    };
+    written.ok()?;
+    Some(scratch.as_slice())
+}
+
+/// Integers, doubles, dates and times of the binary protocol straight into their columns,
+/// with the checks of the text path; `None` sends the value down the text path (another
+/// pair, or a value the text path refuses in its own words).
+fn encode_number(buf: &mut CopyBuffer, enc: &ColumnEncoder, value: &Value) -> Option<Encoded> {
+    use ColumnEncoder as E;
+    let int = match value {
+        Value::Int(i) => Some(i128::from(*i)),
+        Value::UInt(u) => Some(i128::from(*u)),
         _ => None,
+    };
+    let range = |min: i128, max: i128, name: &str| -> Result<i128, Refusal> {
+        match int {
+            Some(v) if v >= min && v <= max => Ok(v),
+            _ => invalid(format!("is out of range for {name}")),
+        }
+    };
+    let done = match (enc, value) {
+        (E::Int2, Value::Int(_) | Value::UInt(_)) => {
+            range(-32768, 32767, "smallint").map(|v| buf.i16(v as i16))
+        }
+        (E::Int4, Value::Int(_) | Value::UInt(_)) => {
+            range(i128::from(i32::MIN), i128::from(i32::MAX), "integer").map(|v| buf.i32(v as i32))
+        }
+        (E::Int8, Value::Int(_) | Value::UInt(_)) => {
+            range(i128::from(i64::MIN), i128::from(i64::MAX), "bigint").map(|v| buf.i64(v as i64))
+        }
+        (E::Bool, Value::Int(_) | Value::UInt(_)) => match int {
+            Some(v @ (0 | 1)) => {
+                buf.bool(v == 1);
+                Ok(())
+            }
+            _ => invalid("is not 0 or 1, so it is not a boolean"),
+        },
+        (E::Date, Value::Date(y, mo, d, ..)) => {
+            let days = civil_days(*y, *mo, *d)?;
+            buf.date(i32::try_from(days).ok()?);
+            Ok(())
+        }
+        (E::Timestamp { .. }, Value::Date(y, mo, d, h, mi, sec, us)) => {
+            if *h > 23 || *mi > 59 || *sec > 59 || *us > 999_999 {
+                return None;
+            }
+            let day_micros =
+                ((i64::from(*h) * 60 + i64::from(*mi)) * 60 + i64::from(*sec)) * 1_000_000;
+            buf.micros(civil_days(*y, *mo, *d)? * 86_400_000_000 + day_micros + i64::from(*us));
+            Ok(())
+        }
+        (E::Time, Value::Time(false, 0, h, mi, sec, us))
+            if *h < 24 && *mi < 60 && *sec < 60 && *us < 1_000_000 =>
+        {
+            buf.micros(
+                ((i64::from(*h) * 60 + i64::from(*mi)) * 60 + i64::from(*sec)) * 1_000_000
+                    + i64::from(*us),
+            );
+            Ok(())
+        }
+        (E::Interval, Value::Time(neg, days, h, mi, sec, us))
+            if *mi < 60 && *sec < 60 && *us < 1_000_000 =>
+        {
+            let hours = i64::from(*days) * 24 + i64::from(*h);
+            let total =
+                ((hours * 60 + i64::from(*mi)) * 60 + i64::from(*sec)) * 1_000_000 + i64::from(*us);
+            buf.interval(if *neg { -total } else { total }, 0, 0);
+            Ok(())
+        }
+        (E::Float8, Value::Double(f)) => {
+            buf.f64(*f);
+            Ok(())
+        }
+        (E::Float4, Value::Double(f)) => {
+            let g = *f as f32;
+            if f64::from(g) != *f && f.is_finite() {
+                invalid("does not fit a real (float4) exactly")
+            } else {
+                buf.f32(g);
+                Ok(())
+            }
+        }
+        _ => return None,
+    };
+    Some(done)
+}
+
+/// Days since 2000-01-01 of a real calendar date; `None` for zero dates and days that do not
+/// exist, which the text path refuses with its own words.
+fn civil_days(year: u16, month: u8, day: u8) -> Option<i64> {
+    let (year, month, day) = (i64::from(year), u32::from(month), u32::from(day));
+    let days = temporal::days_from_civil(year, month, day);
+    (month != 0 && day != 0 && temporal::civil_from_days(days) == (year, month, day))
+        .then(|| days - temporal::days_from_civil(2000, 1, 1))
+}
+
+/// Whether a table's rows can come over the binary protocol and load exactly as over the
+/// text one: every column is a string (sent as the same bytes either way), or a number or
+/// time whose binary form the encoders take (see `text_of`, `encode_number`).
+fn binary_protocol_fits(columns: &[&barge_model::Column], encoders: &[ColumnEncoder]) -> bool {
+    columns.iter().zip(encoders).all(|(c, e)| {
+        let base = base_type(&c.source_type);
+        match base.as_str() {
+            "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "year" => {
+                matches!(
+                    e,
+                    ColumnEncoder::Bool
+                        | ColumnEncoder::Int2
+                        | ColumnEncoder::Int4
+                        | ColumnEncoder::Int8
+                        | ColumnEncoder::Numeric
+                )
+            }
+            // FLOAT is read as `col + 0e0`, a DOUBLE.
+            "float" => matches!(e, ColumnEncoder::Float4),
+            "double" | "real" => matches!(e, ColumnEncoder::Float8),
+            "date" => matches!(e, ColumnEncoder::Date),
+            "datetime" | "timestamp" => matches!(e, ColumnEncoder::Timestamp { .. }),
+            "time" => matches!(e, ColumnEncoder::Time | ColumnEncoder::Interval),
+            "decimal" | "numeric" | "char" | "varchar" | "tinytext" | "text" | "mediumtext"
+            | "longtext" | "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob"
+            | "longblob" | "enum" | "set" | "bit" | "json" | "uuid" | "inet4" | "inet6" => true,
+            other => is_spatial(other),
+        }
+    })
+}
+
+/// A chunk's rows, over the text or the binary protocol.
+enum Rows<'c> {
+    Text(mysql_async::QueryResult<'c, 'static, mysql_async::TextProtocol>),
+    Binary(mysql_async::QueryResult<'c, 'static, mysql_async::BinaryProtocol>),
+}
+
+impl Rows<'_> {
+    async fn next(&mut self) -> Result<Option<mysql_async::Row>, mysql_async::Error> {
+        match self {
+            Rows::Text(r) => r.next().await,
+            Rows::Binary(r) => r.next().await,
+        }
     }
 }
 
@@ -577,7 +735,11 @@ fn location(
     let mut values = Vec::new();
     for name in &pk.columns {
         match columns.iter().position(|c| &c.name == name) {
-            Some(i) => values.push(render(cell(row, i))),
+            Some(i) => {
+                let value = row.as_ref(i).unwrap_or(&Value::NULL);
+                let date_only = base_type(&columns[i].source_type) == "date";
+                values.push(render(text_of(value, date_only, &mut Vec::new())));
+            }
             None => return format!("row {position} of the chunk"),
         }
     }
@@ -595,13 +757,14 @@ pub(crate) async fn copy_chunk(
     on_rows: &(dyn Fn(u64) + Send + Sync),
     rejects: &mut Vec<Reject>,
 ) -> Result<u64, MysqlError> {
-    let (zero_mode, swap_uuid, nul_mode, json_nul) = {
+    let (zero_mode, swap_uuid, nul_mode, json_nul, text_only) = {
         let state = source.lock_state();
         (
             state.zero_date_mode,
             state.binary16_swap,
             state.nul_byte_mode,
             state.sanitize_json_nul,
+            state.text_protocol_only,
         )
     };
     let nul_fix = match nul_mode.unwrap_or(NulByteMode::Error) {
@@ -647,7 +810,17 @@ pub(crate) async fn copy_chunk(
         source,
     };
     let mut conn = source.conn_for_table(&table.name).await?;
-    let mut result = conn.query_iter(sql).await.map_err(read_err)?;
+    // The binary protocol saves both sides turning numbers and times into text and back.
+    let mut result = if !text_only && binary_protocol_fits(&columns, &encoders) {
+        Rows::Binary(conn.exec_iter(sql, ()).await.map_err(read_err)?)
+    } else {
+        Rows::Text(conn.query_iter(sql).await.map_err(read_err)?)
+    };
+    let date_only: Vec<bool> = encoders
+        .iter()
+        .map(|e| matches!(e, ColumnEncoder::Date))
+        .collect();
+    let mut scratch = Vec::with_capacity(64);
     let nfields = encoders.len() as u16;
     let mut buf = CopyBuffer::new(buffer_bytes + buffer_bytes / 4);
     let mut total: u64 = 0;
@@ -657,11 +830,18 @@ pub(crate) async fn copy_chunk(
     while let Some(row) = result.next().await.map_err(read_err)? {
         buf.begin_row(nfields);
         for (i, enc) in encoders.iter().enumerate() {
-            let Some(v) = cell(&row, i) else {
+            let value = row.as_ref(i).unwrap_or(&Value::NULL);
+            let mark = buf.mark();
+            match encode_number(&mut buf, enc, value) {
+                Some(Ok(())) => continue,
+                // Refused: the text path refuses it again, in its own words.
+                Some(Err(_)) => buf.truncate(mark),
+                None => {}
+            }
+            let Some(v) = text_of(value, date_only[i], &mut scratch) else {
                 buf.null();
                 continue;
             };
-            let mark = buf.mark();
             let mut outcome = encode(&mut buf, enc, v);
             if outcome == Err(Refusal::Nul) {
                 buf.truncate(mark);

@@ -78,6 +78,25 @@ pub enum MysqlError {
     Cancelled(String),
 }
 
+impl MysqlError {
+    /// The session was lost (network, killed connection, server shutting down or gone), so
+    /// the same statement on a new session may well succeed; a refused statement is not.
+    pub fn is_connection_loss(&self) -> bool {
+        let (MysqlError::Read { source, .. }
+        | MysqlError::Connect { source, .. }
+        | MysqlError::Schema { source, .. }) = self
+        else {
+            return false;
+        };
+        match source {
+            mysql_async::Error::Io(_) | mysql_async::Error::Driver(_) => true,
+            // ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED, CR_SERVER_GONE_ERROR, CR_SERVER_LOST.
+            mysql_async::Error::Server(e) => matches!(e.code, 1053 | 1927 | 2006 | 2013),
+            _ => false,
+        }
+    }
+}
+
 /// Statements every pooled session runs after connecting and after each reset.
 const SESSION_SETUP: &[&str] = &[
     "SET NAMES utf8mb4",
@@ -139,6 +158,10 @@ pub(crate) struct SourceState {
     pub nul_values: BTreeMap<(String, String), u64>,
     /// The open snapshot of `source_snapshot_mode = "single_tx"`, if any.
     pub snapshot: Option<Arc<Snapshot>>,
+    /// Read every table over the text protocol (see `encode::binary_protocol_fits`).
+    pub text_protocol_only: bool,
+    /// What went wrong and was overcome (a planning retry), for the run's warnings.
+    pub notes: Vec<String>,
 }
 
 /// A MySQL or MariaDB database opened for reading (a pool of sessions).
@@ -340,6 +363,23 @@ impl MysqlSource {
     /// the run reports them in its summary.
     pub fn zero_dates_nulled(&self) -> BTreeMap<(String, String), u64> {
         self.lock_state().zero_dates.clone()
+    }
+
+    /// Read rows over the text protocol only. Tables whose columns all have a binary form
+    /// the encoders take are otherwise read over the binary protocol (a prepared statement),
+    /// which loads the same values at less cost; tests compare the two.
+    pub fn set_text_protocol_only(&self, on: bool) {
+        self.lock_state().text_protocol_only = on;
+    }
+
+    /// Keep a warning for the run's summary (something that went wrong and was overcome).
+    pub fn note(&self, warning: String) {
+        self.lock_state().notes.push(warning);
+    }
+
+    /// The warnings kept so far.
+    pub fn notes(&self) -> Vec<String> {
+        self.lock_state().notes.clone()
     }
 
     /// `nul_byte_mode` as introspection set it.

@@ -98,7 +98,8 @@ pub fn bit_width(column_type: &str) -> u32 {
         .unwrap_or(1)
 }
 
-fn is_spatial(data_type: &str) -> bool {
+/// A MySQL spatial type name (lower case, no parameters).
+pub(crate) fn is_spatial(data_type: &str) -> bool {
     matches!(
         data_type,
         "geometry"

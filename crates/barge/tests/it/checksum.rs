@@ -48,6 +48,15 @@ const SQLITE_SOURCE: &str = r#"
     INSERT INTO pairs VALUES ('x', 1, 'p'), ('x', 2, 'q'), ('y', 1, 'r');
 "#;
 
+/// A MariaDB migration with `extra` configuration that must succeed: the folder holding its
+/// configuration (keep it alive), the configuration and the run's output.
+fn migrate_ok(src: &MariaDb, db: &PgDb, extra: &str) -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = write_config(dir.path(), src, db, extra);
+    let out = assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    (dir, cfg, out)
+}
+
 fn checks(json: &Value) -> Vec<&Value> {
     json.as_array()
         .expect("a JSON array of tables")
@@ -284,14 +293,7 @@ const MARIADB_SOURCE: &[&str] = &[
 fn checksum_mariadb_clean_run_passes_and_differences_are_located() {
     let src = MariaDb::new(MARIADB_SOURCE);
     let db = PgDb::new();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
-        &src,
-        &db,
-        "validation = \"checksum\"\nchunk_size = 50\n\n[type_mapping]\nzero_date_mode = \"null\"\nwiden_unsigned_integers = true",
-    );
-    let out = assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    let (_dir, cfg, out) = migrate_ok(&src, &db, "validation = \"checksum\"\nchunk_size = 50\n\n[type_mapping]\nzero_date_mode = \"null\"\nwiden_unsigned_integers = true");
     assert!(
         out.contains("validation: every value matches (checksums) in all 2 table(s)"),
         "{out}"
@@ -444,14 +446,7 @@ fn checksum_mariadb_native_enums_sets_bits_intervals_inet_and_ci_collations() {
             ('c', 'l', NULL, NULL, NULL, NULL, NULL)",
     ]);
     let db = PgDb::new();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(
-        dir.path(),
-        &src,
-        &db,
-        "validation = \"checksum\"\n\n[type_mapping]\nenum_mode = \"native\"\nset_mode = \"text_array\"\nbit_mode = \"varbit\"\ntime_mode = \"interval\"\ncollation_mode = \"auto\"",
-    );
-    let out = assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+    let (_dir, cfg, out) = migrate_ok(&src, &db, "validation = \"checksum\"\n\n[type_mapping]\nenum_mode = \"native\"\nset_mode = \"text_array\"\nbit_mode = \"varbit\"\ntime_mode = \"interval\"\ncollation_mode = \"auto\"");
     assert!(
         out.contains("validation: every value matches (checksums) in all 1 table(s)"),
         "{out}"
@@ -488,4 +483,57 @@ fn checksum_mariadb_native_enums_sets_bits_intervals_inet_and_ci_collations() {
             ),
         ]
     );
+}
+
+#[test]
+fn checksum_mariadb_geometry_as_postgis_and_as_wkb_bytea() {
+    let src = MariaDb::new(&[
+        "CREATE TABLE place (
+            id int PRIMARY KEY,
+            pos point NOT NULL,
+            area polygon,
+            any_shape geometry,
+            flat point
+        )",
+        "INSERT INTO place VALUES
+            (1, ST_GeomFromText('POINT(1 2)', 4326), ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))', 4326),
+                ST_GeomFromText('MULTILINESTRING((0 0,1 1),(2 2,3 3.5))', 3857), ST_GeomFromText('POINT(-0.5 1e-7)')),
+            (2, ST_GeomFromText('POINT(-71.06 42.36)', 4326), NULL,
+                ST_GeomFromText('GEOMETRYCOLLECTION(POINT(1 1),LINESTRING(0 0,2 2))'), NULL)",
+    ]);
+    for (mapping, column_type, tampered) in [
+        (
+            "[postgis]\nenabled = true\ncreate_extension = true",
+            "geometry",
+            "UPDATE app.place SET any_shape = ST_SetSRID(any_shape, 4326) WHERE id = 1",
+        ),
+        (
+            "[type_mapping]\nspatial_mode = \"wkb_bytea\"",
+            "bytea",
+            "UPDATE app.place SET flat = set_byte(flat, 9, 1) WHERE id = 1",
+        ),
+    ] {
+        let db = PgDb::new();
+        let (_dir, cfg, out) = migrate_ok(
+            &src,
+            &db,
+            &format!("validation = \"checksum\"\n\n{mapping}"),
+        );
+        assert!(
+            out.contains("validation: every value matches (checksums) in all 1 table(s)"),
+            "{mapping}: {out}"
+        );
+        for (name, ty) in db.columns("app", "place").into_iter().skip(1) {
+            assert!(ty.starts_with(column_type), "{mapping}: {name} is {ty}");
+        }
+        // One value changed by a single detail (the SRID, one byte of a coordinate): found.
+        db.execute(tampered);
+        let (code, json, text) = validate_json(&cfg);
+        assert_eq!(code, Some(4), "{mapping}: {text}");
+        assert_eq!(
+            differences(&json, "place"),
+            [("changed".to_string(), "(id) = (1)".to_string())],
+            "{mapping}"
+        );
+    }
 }

@@ -117,10 +117,11 @@ impl MariaDb {
         rows.into_iter().map(row_text).collect()
     }
 
-    /// Id and running statement of every other session on this database (barge's).
+    /// The other sessions on this database: id, and the statement each is running (`None`
+    /// when idle or being killed: such a session may still show its last statement).
     pub fn other_sessions(&mut self) -> Vec<(String, Option<String>)> {
         self.query(&format!(
-            "SELECT ID, INFO FROM information_schema.PROCESSLIST \
+            "SELECT ID, IF(COMMAND IN ('Sleep', 'Killed'), NULL, INFO) FROM information_schema.PROCESSLIST \
              WHERE DB = '{}' AND ID <> CONNECTION_ID()",
             self.name
         ))

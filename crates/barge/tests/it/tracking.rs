@@ -171,6 +171,13 @@ fn migrate_cfg(
     barge_env(&args, &env)
 }
 
+/// Two-column query rows, as `Tracking::query` returns them.
+fn pairs(rows: &[(&str, &str)]) -> Vec<Vec<Option<String>>> {
+    rows.iter()
+        .map(|(a, b)| vec![Some(a.to_string()), Some(b.to_string())])
+        .collect()
+}
+
 fn only_run_id(t: &Tracking) -> String {
     let rows = t.query("SELECT runid FROM runs");
     assert_eq!(rows.len(), 1, "expected one run, got {rows:?}");
@@ -478,13 +485,7 @@ fn failed_constraint_is_recorded(t: Tracking) {
     let tasks = t.query(&format!(
         "SELECT task, status FROM sourcetargetloads WHERE runid = '{run}' AND tablename = 'orders' AND task IN ('transfer', 'fk') ORDER BY task"
     ));
-    assert_eq!(
-        tasks,
-        vec![
-            vec![Some("fk".to_string()), Some("failed".to_string())],
-            vec![Some("transfer".to_string()), Some("completed".to_string())],
-        ]
-    );
+    assert_eq!(tasks, pairs(&[("fk", "failed"), ("transfer", "completed")]));
     assert_eq!(
         t.scalar(&format!(
             "SELECT src_tablename FROM eventlog WHERE eventrunid = '{run}' AND eventstatus = 'failed'"
@@ -854,10 +855,7 @@ fn checksum_result_is_recorded(t: Tracking) {
         t.query(&format!(
             "SELECT tablename, checksumresult FROM sourcetargetdiff WHERE runid = '{run}' ORDER BY tablename"
         )),
-        vec![
-            vec![Some("customers".to_string()), Some("match".to_string())],
-            vec![Some("orders".to_string()), Some("mismatch".to_string())],
-        ]
+        pairs(&[("customers", "match"), ("orders", "mismatch")])
     );
     let events = t.query(&format!(
         "SELECT eventmessage, eventdetails FROM eventlog WHERE eventrunid = '{run}' AND src_tablename = 'orders' AND eventlevel = 'error'"
@@ -871,6 +869,61 @@ fn checksum_result_is_recorded(t: Tracking) {
                     .is_some_and(|d| d.contains("changed (id) = (2) qty: 6 -> 60"))
         }),
         "{events:?}"
+    );
+}
+
+/// Done when: a standalone `barge validate` with a tracking database is a run of its own
+/// there, with its checksum results in `sourcetargetdiff` and its tasks settled.
+fn standalone_validate_is_recorded(t: Tracking) {
+    let target = PgDb::new();
+    let fx = fixture(false);
+    let cfg = fx.config_toml(&target, "schema = \"app\"\nworkers = 1");
+    let out = migrate_cfg(&t, &fx, &cfg, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let migration = only_run_id(&t);
+    target.execute("UPDATE app.orders SET qty = 60 WHERE id = 2");
+    let (creds, env) = t.credentials(&fx);
+    let args = [
+        "validate",
+        cfg.to_str().expect("utf-8 path"),
+        "--validation",
+        "checksum",
+        "--auth",
+        creds.to_str().expect("utf-8 path"),
+        "--migration_db_auth_id",
+        "migration_tracking",
+        "--project",
+        "nightly-check",
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = barge_env(&args, &env);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let runs = t.query(&format!(
+        "SELECT runid, status, project FROM runs WHERE runid <> '{migration}'"
+    ));
+    assert_eq!(runs.len(), 1, "one validation run: {runs:?}");
+    let run = runs[0][0].clone().expect("run id");
+    assert_eq!(runs[0][1].as_deref(), Some("completed"), "{runs:?}");
+    assert_eq!(runs[0][2].as_deref(), Some("nightly-check"), "{runs:?}");
+    assert_eq!(
+        t.query(&format!(
+            "SELECT tablename, checksumresult FROM sourcetargetdiff WHERE runid = '{run}' ORDER BY tablename"
+        )),
+        pairs(&[("customers", "match"), ("orders", "mismatch")])
+    );
+    // Nothing of the validation run is left pending: what it does not do is skipped.
+    for table in ["sourcetargetloads", "sourceconstraints"] {
+        let pending = t.query(&format!(
+            "SELECT count(*) FROM {table} WHERE runid = '{run}' AND status IN ('pending', 'running')"
+        ));
+        assert_eq!(pending, vec![vec![Some("0".to_string())]], "{table}");
+    }
+    let validated = t.query(&format!(
+        "SELECT tablename, status FROM sourcetargetloads WHERE runid = '{run}' AND task = 'validate' ORDER BY tablename"
+    ));
+    assert_eq!(
+        validated,
+        pairs(&[("customers", "completed"), ("orders", "failed")])
     );
 }
 
@@ -902,6 +955,7 @@ both_backends! {
     upgrades_older_schema => tracking_pg_upgrades_older_schema, tracking_mssql_upgrades_older_schema;
     clean_run_has_no_difference => tracking_pg_clean_run_has_no_difference, tracking_mssql_clean_run_has_no_difference;
     checksum_result_is_recorded => tracking_pg_checksum_result_is_recorded, tracking_mssql_checksum_result_is_recorded;
+    standalone_validate_is_recorded => tracking_pg_standalone_validate_is_recorded, tracking_mssql_standalone_validate_is_recorded;
     concurrent_runs_keep_separate_records => tracking_pg_concurrent_runs_keep_separate_records, tracking_mssql_concurrent_runs_keep_separate_records;
     missing_rights_name_the_grant => tracking_pg_missing_rights_name_the_grant, tracking_mssql_missing_rights_name_the_grant;
 }

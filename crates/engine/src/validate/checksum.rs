@@ -437,16 +437,14 @@ fn consume_chunk(
 /// One pass over the source table through the copy's encoder, `workers` chunks at a time.
 #[allow(clippy::too_many_arguments)]
 async fn source_pass(
-    plan: &Arc<MigrationPlan>,
-    source: &Source,
+    cx: &ChecksumContext<'_>,
     index: usize,
     chunks: &[KeyRange],
     shape: &Arc<TableShape>,
     want: Want,
-    policy: InvalidValuePolicy,
-    workers: usize,
-    cancel: &Arc<AtomicBool>,
 ) -> Result<Collected, EngineError> {
+    let (plan, source, policy, workers, cancel) =
+        (cx.plan, cx.source, cx.policy, cx.workers, &cx.cancel);
     let table_name = plan.schema.tables[index].name.clone();
     let fail = |why: String| {
         EngineError::Setup(format!(
@@ -623,17 +621,7 @@ pub(crate) async fn compare_table(
         .map(|i| table.columns[*i].target_name.clone())
         .collect();
     let (source, target) = tokio::join!(
-        source_pass(
-            cx.plan,
-            cx.source,
-            index,
-            chunks,
-            &shape,
-            Want::Buckets,
-            cx.policy,
-            cx.workers,
-            &cx.cancel
-        ),
+        source_pass(cx, index, chunks, &shape, Want::Buckets),
         target_buckets(cx.client, &sql, &shape, table)
     );
     let source = source?.buckets;
@@ -667,17 +655,7 @@ pub(crate) async fn compare_table(
     );
     let list: Vec<u64> = drilled.iter().copied().collect();
     let (source_rows_of, target_rows_of) = tokio::join!(
-        source_pass(
-            cx.plan,
-            cx.source,
-            index,
-            chunks,
-            &shape,
-            Want::Rows(drilled.clone()),
-            cx.policy,
-            cx.workers,
-            &cx.cancel
-        ),
+        source_pass(cx, index, chunks, &shape, Want::Rows(drilled.clone())),
         target_rows_of(cx.client, &sql, table, &list)
     );
     let key_canons = shape.key_canons();
@@ -693,15 +671,11 @@ pub(crate) async fn compare_table(
     let wanted: HashSet<Vec<u8>> = keys.iter().cloned().collect();
     let (s, t) = tokio::join!(
         source_pass(
-            cx.plan,
-            cx.source,
+            cx,
             index,
             chunks,
             &shape,
-            Want::Full(Arc::new(wanted), drilled),
-            cx.policy,
-            cx.workers,
-            &cx.cancel
+            Want::Full(Arc::new(wanted), drilled)
         ),
         target_full_rows(cx.client, &sql, table, &keys, &list)
     );

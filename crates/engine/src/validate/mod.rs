@@ -12,8 +12,11 @@ mod pghash;
 pub use checksum::{ChecksumResult, ColumnDifference, DifferenceKind, RowDifference};
 
 use crate::connect::pg_config;
+use crate::ledger::Ledger;
 use crate::plan::{build_plan, MigrationPlan};
+use crate::progress::ProgressSink;
 use crate::source::Source;
+use crate::tracking::{self, RunTracker};
 use crate::EngineError;
 use barge_config::{Settings, Validation};
 use futures_util::{StreamExt, TryStreamExt};
@@ -177,18 +180,59 @@ pub(crate) async fn row_counts(
 
 /// `barge validate`: compare live source and target without migrating, by exact row counts,
 /// or every value under `validation = "checksum"`.
-pub async fn validate(settings: &Settings) -> Result<Vec<TableCheck>, EngineError> {
-    let plan = build_plan(settings).await?;
+pub async fn validate(
+    settings: &Settings,
+    sink: Arc<dyn ProgressSink>,
+    command_line: Option<&str>,
+) -> Result<Vec<TableCheck>, EngineError> {
+    let plan = Arc::new(build_plan(settings).await?);
+    // With a tracking database, a standalone validation is a run of its own there: its
+    // counts and checksum results go to `sourcetargetdiff` like a migration's.
+    let tracker = match tracking::open_store(settings).await? {
+        Some(store) => {
+            let run = tracking::run_record(
+                settings,
+                &crate::checkpoint::new_run_id(),
+                barge_tracking::time::now(),
+                "validate".into(),
+                command_line,
+            );
+            Some(RunTracker::start(
+                store,
+                sink,
+                run,
+                settings,
+                &plan,
+                &Ledger::default(),
+            ))
+        }
+        None => None,
+    };
+    let result = compare(settings, &plan).await;
+    if let Some(t) = tracker {
+        if let Ok(checks) = &result {
+            let columns: Vec<usize> = plan.schema.tables.iter().map(|t| t.columns.len()).collect();
+            t.counts(checks, &settings.schema, &columns);
+        }
+        t.finish(result.as_ref().map(|_| ())).await;
+    }
+    result
+}
+
+async fn compare(
+    settings: &Settings,
+    plan: &Arc<MigrationPlan>,
+) -> Result<Vec<TableCheck>, EngineError> {
     let source = plan
         .source_handle
         .clone()
         .ok_or_else(|| EngineError::Setup("the plan has no source".into()))?;
-    let client = barge_pg::connect(&pg_config(&settings.target.connection)?).await?;
+    let pg = pg_config(&settings.target.connection)?;
     if settings.validation == Validation::Checksum {
         let cancel = Arc::new(AtomicBool::new(false));
-        let pg = pg_config(&settings.target.connection)?;
-        checksums(&Arc::new(plan), &source, &pg, settings, cancel).await
+        checksums(plan, &source, &pg, settings, cancel).await
     } else {
-        row_counts(&plan, &source, &client, &settings.schema).await
+        let client = barge_pg::connect(&pg).await?;
+        row_counts(plan, &source, &client, &settings.schema).await
     }
 }

@@ -74,41 +74,15 @@ pub(crate) fn hash_text_extended(k: &[u8], seed: u64) -> i64 {
         mix(&mut a, &mut b, &mut c);
         rest = &rest[12..];
     }
-    // The last 0 to 11 bytes; the lowest byte of `c` is left for the length, as in lookup3.
-    let byte = |i: usize, shift: u32| u32::from(rest[i]) << shift;
-    let n = rest.len();
-    if n >= 11 {
-        c = c.wrapping_add(byte(10, 24));
-    }
-    if n >= 10 {
-        c = c.wrapping_add(byte(9, 16));
-    }
-    if n >= 9 {
-        c = c.wrapping_add(byte(8, 8));
-    }
-    if n >= 8 {
-        b = b.wrapping_add(byte(7, 24));
-    }
-    if n >= 7 {
-        b = b.wrapping_add(byte(6, 16));
-    }
-    if n >= 6 {
-        b = b.wrapping_add(byte(5, 8));
-    }
-    if n >= 5 {
-        b = b.wrapping_add(byte(4, 0));
-    }
-    if n >= 4 {
-        a = a.wrapping_add(byte(3, 24));
-    }
-    if n >= 3 {
-        a = a.wrapping_add(byte(2, 16));
-    }
-    if n >= 2 {
-        a = a.wrapping_add(byte(1, 8));
-    }
-    if n >= 1 {
-        a = a.wrapping_add(byte(0, 0));
+    // The last 0 to 11 bytes, little-endian into a, b, then c above its lowest byte (left
+    // for the length, as in lookup3).
+    for (i, &byte) in rest.iter().enumerate() {
+        let v = u32::from(byte);
+        match i {
+            0..=3 => a = a.wrapping_add(v << (8 * i)),
+            4..=7 => b = b.wrapping_add(v << (8 * (i - 4))),
+            _ => c = c.wrapping_add(v << (8 * (i - 7))),
+        }
     }
     finish(&mut a, &mut b, &mut c);
     ((u64::from(b) << 32) | u64::from(c)) as i64

@@ -1,8 +1,7 @@
 //! Chunk plans over composite, sparse, text and unsigned keys: every row lands in exactly one
 //! chunk, and no chunk is empty.
 
-use crate::IntrospectOptions;
-use crate::{copy, mapping, table, PgSchema, TestDb};
+use crate::{copy, introspected, mapping, table, PgSchema, TestDb};
 use barge_model::{InvalidValuePolicy, KeyRange, KeyValue, Table};
 use barge_source_mysql::MysqlSource;
 
@@ -83,10 +82,7 @@ async fn composite_text_key_partitions_exactly() {
     )
     .await;
     let source = db.source().await;
-    let schema = source
-        .introspect(&IntrospectOptions::new(mapping()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, mapping()).await;
     let t = table(&schema, "c");
     let n = source_count(&db, "c").await;
     assert!(n > 1000);
@@ -107,10 +103,7 @@ async fn latin1_case_insensitive_key() {
     )
     .await;
     let source = db.source().await;
-    let schema = source
-        .introspect(&IntrospectOptions::new(mapping()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, mapping()).await;
     let t = table(&schema, "l");
     check_partition(&source, t, 33, &["k"]).await;
 }
@@ -131,10 +124,7 @@ async fn sparse_and_unsigned_keys() {
     )
     .await;
     let source = db.source().await;
-    let schema = source
-        .introspect(&IntrospectOptions::new(mapping()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, mapping()).await;
     let chunks = check_partition(&source, table(&schema, "s"), 7, &["id"]).await;
     assert!(chunks.len() >= 302usize.div_ceil(7) && chunks.len() <= 302usize.div_ceil(7) + 3);
     assert_eq!(chunks[0].start, None);
@@ -175,10 +165,7 @@ async fn a_bound_of_the_wrong_shape_is_refused() {
     let mut db = TestDb::new("badrange").await;
     db.exec("CREATE TABLE r (id int PRIMARY KEY)").await;
     let source = db.source().await;
-    let schema = source
-        .introspect(&IntrospectOptions::new(mapping()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, mapping()).await;
     let t = table(&schema, "r");
     let range = KeyRange {
         start: Some(vec![KeyValue::Text("1 OR 1=1".into())]),

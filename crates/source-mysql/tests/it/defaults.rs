@@ -2,7 +2,7 @@
 //! PostgreSQL tables to prove they are valid there.
 
 use crate::IntrospectOptions;
-use crate::{mapping, table, PgSchema, TestDb};
+use crate::{introspected, mapping, table, PgSchema, TestDb};
 use barge_model::{DefaultValue, FindingKind, Literal};
 
 #[tokio::test]
@@ -35,10 +35,7 @@ async fn defaults_are_translated_or_reported() {
     let source = db.source().await;
     let mut o = mapping();
     o.tinyint1_as_boolean = true;
-    let schema = source
-        .introspect(&IntrospectOptions::new(o.clone()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, o.clone()).await;
     let t = table(&schema, "d");
     let def = |c: &str| t.column(c).unwrap().default.clone();
     let lit = |l: Literal| Some(DefaultValue::Literal(l));

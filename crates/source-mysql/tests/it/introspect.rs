@@ -1,8 +1,7 @@
 //! The model introspection builds: tables, columns, keys, indexes, foreign keys, comments,
 //! and the objects barge reports but does not migrate.
 
-use crate::IntrospectOptions;
-use crate::{mapping, table, TestDb};
+use crate::{introspected, mapping, table, TestDb};
 use barge_model::{Chunking, DataType, Expr, FindingKind, FkAction, IndexPart, Literal, Severity};
 
 #[tokio::test]
@@ -39,10 +38,7 @@ async fn schema_is_read_into_the_model() {
     let source = db.source().await;
     assert!(source.describe().ends_with(&format!("/{}", db.name)));
     assert!(!source.describe().contains("password"));
-    let schema = source
-        .introspect(&IntrospectOptions::new(mapping()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, mapping()).await;
     let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["customers", "loose", "orders"]);
 

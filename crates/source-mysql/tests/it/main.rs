@@ -264,6 +264,14 @@ pub fn table<'a>(schema: &'a Schema, name: &str) -> &'a Table {
 
 /// Introspect with `options`, copy `name` whole into a new PostgreSQL table, and return the
 /// PostgreSQL text of `columns`, ordered by `order_by`.
+/// The source's schema under these type mapping options.
+pub async fn introspected(source: &MysqlSource, options: TypeMapping) -> Schema {
+    source
+        .introspect(&IntrospectOptions::new(options))
+        .await
+        .unwrap_or_else(|e| panic!("introspection: {e}"))
+}
+
 pub async fn round_trip(
     db: &TestDb,
     options: &TypeMapping,
@@ -272,10 +280,7 @@ pub async fn round_trip(
     order_by: &str,
 ) -> Vec<Vec<String>> {
     let source = db.source().await;
-    let schema = source
-        .introspect(&IntrospectOptions::new(options.clone()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, options.clone()).await;
     let t = table(&schema, name);
     let copied = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
         .await

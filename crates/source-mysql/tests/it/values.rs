@@ -3,7 +3,7 @@
 //! from both sides' shortest round-trip texts.
 
 use crate::IntrospectOptions;
-use crate::{copy, mapping, round_trip, table, PgSchema, TestDb};
+use crate::{copy, introspected, mapping, round_trip, table, PgSchema, TestDb};
 use barge_config::ZeroDateMode;
 use barge_model::{InvalidValuePolicy, KeyRange};
 
@@ -222,10 +222,7 @@ async fn zero_dates_follow_zero_date_mode() {
     let source = db.source().await;
 
     // null: zero dates load as NULL, are counted, and a NOT NULL zero-date column is relaxed.
-    let schema = source
-        .introspect(&IntrospectOptions::new(mapping()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, mapping()).await;
     let t = table(&schema, "z");
     assert!(t.column("nn").unwrap().nullable);
     assert!(t.column("nn").unwrap().default.is_none());
@@ -260,10 +257,7 @@ async fn zero_dates_follow_zero_date_mode() {
     // error: the default is an error finding and the first zero date stops the copy.
     let mut o = mapping();
     o.zero_date_mode = ZeroDateMode::Error;
-    let schema = source
-        .introspect(&IntrospectOptions::new(o.clone()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, o.clone()).await;
     assert!(schema
         .findings
         .iter()
@@ -298,10 +292,7 @@ async fn invalid_values_are_refused_or_rejected_with_their_location() {
     let mut o = mapping();
     o.tinyint1_as_boolean = true;
     o.widen_unsigned_integers = false;
-    let schema = source
-        .introspect(&IntrospectOptions::new(o.clone()))
-        .await
-        .unwrap();
+    let schema = introspected(&source, o.clone()).await;
     let t = table(&schema, "bad");
     let err = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
         .await
@@ -433,4 +424,67 @@ fn the_copy_future_can_be_spawned() {
         let introspected = source.introspect(&options);
         assert_send(&introspected);
     });
+}
+
+/// The binary protocol (used for tables whose columns all have a binary form the encoders
+/// take) loads exactly what the text protocol loads: same COPY bytes, same refusals.
+#[tokio::test]
+async fn binary_and_text_protocols_load_the_same_bytes() {
+    let mut db = TestDb::new("protocols").await;
+    db.exec(EDGE_TABLE).await;
+    db.exec(
+        "CREATE TABLE w (
+            id int PRIMARY KEY, b tinyint(1), fl float, db double, dt date, dtm datetime(3),
+            dt0 datetime, ts timestamp(6) NULL, tm time(6), de decimal(10,4), bu bigint unsigned
+        );
+        INSERT INTO w VALUES
+         (1, 0, -3.40282e38, -1.7976931348623157e308, '1000-01-01', '1000-01-01 00:00:00.001',
+          '2000-01-01 00:00:00', '1970-01-01 00:00:01.000001', '00:00:00.000001', -0.0001, 0),
+         (2, 1, 0.1, 4.9e-324, '9999-12-31', '9999-12-31 23:59:59.999', '9999-12-31 23:59:59',
+          '2038-01-19 03:14:07.999999', '23:59:59.5', 999999.9999, 9223372036854775807),
+         (3, NULL, -0.0, -0.0, '0009-12-04', '0009-12-04 01:02:03.5', NULL, NULL, '00:00:00', 0, NULL)",
+    )
+    .await;
+    let source = db.source().await;
+    let schema = introspected(&source, mapping()).await;
+    let mut as_interval = mapping();
+    as_interval.time_mode = barge_config::TimeMode::Interval;
+    db.exec(
+        "CREATE TABLE iv (id int PRIMARY KEY, span time(6));
+         INSERT INTO iv VALUES (1, '-838:59:59'), (2, '838:59:59'), (3, '-00:00:00.000001'),
+                               (4, '25:00:00.5'), (5, NULL)",
+    )
+    .await;
+    let interval_schema = introspected(&source, as_interval).await;
+    for (name, schema) in [("v", &schema), ("w", &schema), ("iv", &interval_schema)] {
+        let t = table(schema, name);
+        let mut streams = Vec::new();
+        for text_only in [false, true] {
+            source.set_text_protocol_only(text_only);
+            let copied = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+                .await
+                .unwrap_or_else(|e| panic!("table {name}, text only {text_only}: {e}"));
+            assert!(copied.rows >= 3, "table {name}: {} rows", copied.rows);
+            streams.push(copied.stream.concat());
+        }
+        assert_eq!(streams[0], streams[1], "table {name}");
+    }
+    // A value out of range for its target type is refused the same way over both.
+    db.exec("CREATE TABLE big (id int PRIMARY KEY, n bigint unsigned); INSERT INTO big VALUES (1, 18446744073709551615)")
+        .await;
+    let mut options = mapping();
+    options.widen_unsigned_integers = false;
+    let schema = introspected(&source, options).await;
+    let t = table(&schema, "big");
+    let mut messages = Vec::new();
+    for text_only in [false, true] {
+        source.set_text_protocol_only(text_only);
+        let e = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+            .await
+            .err()
+            .expect("an out-of-range value is refused");
+        messages.push(e.to_string());
+    }
+    assert!(messages[0].contains("out of range"), "{messages:?}");
+    assert_eq!(messages[0], messages[1]);
 }

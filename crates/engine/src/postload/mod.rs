@@ -1,136 +1,29 @@
 //! After the data: keys, indexes, logging, foreign keys, identity counters and statistics.
+//! `pool` runs the steps on several connections, `pipeline` starts each as soon as what it
+//! needs is done.
 //!
 //! Tables are loaded bare because building keys and indexes once over the loaded data is much
 //! faster than maintaining them row by row. Keys and indexes build in parallel (one connection
 //! per index worker); foreign keys are added `NOT VALID` (instant) and then validated in
 //! parallel, which only reads.
 
+mod pipeline;
+mod pool;
+
+pub(crate) use pipeline::AfterCopy;
+pub(crate) use pool::StepPool;
+
 use crate::ledger::{item, Ledger};
-use crate::progress::{ProgressEvent, ProgressSink};
-use crate::sync::lock;
+use crate::progress::ProgressSink;
 use crate::EngineError;
-use barge_model::{Schema, Table};
+use barge_model::{ForeignKey, Schema, Table};
 use barge_pg::ddl;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-use tokio::sync::mpsc;
+use std::sync::Arc;
 
 /// One statement and what it is, for progress and errors.
 pub(crate) struct Step {
     pub what: String,
     pub sql: String,
-}
-
-/// Independent statements run on up to `workers` connections; steps can be added while it
-/// runs (a table's keys and indexes start as soon as its copy is done, while other tables are
-/// still copying). Every failure is reported, not just the first.
-pub(crate) struct StepPool {
-    queue: mpsc::UnboundedSender<Step>,
-    handles: Vec<tokio::task::JoinHandle<()>>,
-    errors: Arc<Mutex<Vec<String>>>,
-}
-
-impl StepPool {
-    pub(crate) fn start(
-        pg: &tokio_postgres::Config,
-        workers: usize,
-        sink: &Arc<dyn ProgressSink>,
-        ledger: &Arc<Ledger>,
-    ) -> StepPool {
-        let (tx, rx) = mpsc::unbounded_channel::<Step>();
-        let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        let errors = Arc::new(Mutex::new(Vec::<String>::new()));
-        let handles = (0..workers.max(1))
-            .map(|_| {
-                let rx = rx.clone();
-                let errors = errors.clone();
-                let pg = pg.clone();
-                let sink = sink.clone();
-                let ledger = ledger.clone();
-                tokio::spawn(async move {
-                    let mut client = None;
-                    loop {
-                        let next = rx.lock().await.recv().await;
-                        let Some(step) = next else { return };
-                        let key = item::step(&step.what);
-                        if ledger.is_done(&key) {
-                            continue;
-                        }
-                        // Connect on the first step only: an idle pool costs no connection.
-                        if client.is_none() {
-                            match barge_pg::connect(&pg).await {
-                                Ok(c) => client = Some(c),
-                                Err(e) => {
-                                    lock(&errors).push(e.to_string());
-                                    return;
-                                }
-                            }
-                        }
-                        let Some(c) = client.as_ref() else { return };
-                        test_hook_step_delay().await;
-                        let started = Instant::now();
-                        // The step and its ledger record commit together: done once, never twice.
-                        let sql = format!(
-                            "BEGIN;\n{};\n{};\nCOMMIT",
-                            step.sql,
-                            ledger.record_sql(&key, 0)
-                        );
-                        match barge_pg::target::batch(c, &step.what, &sql).await {
-                            Ok(()) => sink.event(ProgressEvent::Step {
-                                what: step.what,
-                                seconds: started.elapsed().as_secs_f64(),
-                            }),
-                            Err(e) => {
-                                let _ = c.batch_execute("ROLLBACK").await;
-                                let e = match e {
-                                    barge_pg::PgError::Statement { what, message, .. } => {
-                                        barge_pg::PgError::Statement {
-                                            what,
-                                            message,
-                                            statement: step.sql.clone(),
-                                        }
-                                    }
-                                    other => other,
-                                };
-                                lock(&errors).push(e.to_string())
-                            }
-                        }
-                    }
-                })
-            })
-            .collect();
-        StepPool {
-            queue: tx,
-            handles,
-            errors,
-        }
-    }
-
-    pub(crate) fn push(&self, steps: Vec<Step>) {
-        for s in steps {
-            // Workers only stop once the queue is closed, so a send cannot fail before then.
-            let _ = self.queue.send(s);
-        }
-    }
-
-    /// Wait for every queued step; all failures together.
-    pub(crate) async fn finish(self) -> Result<(), EngineError> {
-        drop(self.queue);
-        for h in self.handles {
-            if let Err(e) = h.await {
-                lock(&self.errors).push(format!("a post-load worker failed: {e}"));
-            }
-        }
-        let errors = std::mem::take(&mut *lock(&self.errors));
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(EngineError::Copy {
-                count: errors.len(),
-                errors,
-            })
-        }
-    }
 }
 
 /// Test hook: `BARGE_TEST_STEP_DELAY_MS` makes every post-load step wait first, so crash
@@ -189,14 +82,6 @@ pub(crate) fn table_key_and_index_steps(schema_name: &str, t: &Table) -> Vec<Ste
     steps
 }
 
-pub(crate) fn key_and_index_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
-    schema
-        .tables
-        .iter()
-        .flat_map(|t| table_key_and_index_steps(schema_name, t))
-        .collect()
-}
-
 pub(crate) fn set_logged_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
     schema
         .tables
@@ -213,25 +98,35 @@ pub(crate) fn set_logged_steps(schema_name: &str, schema: &Schema) -> Vec<Step> 
 
 /// `(add NOT VALID, validate)` statement pairs.
 pub(crate) fn foreign_key_steps(schema_name: &str, schema: &Schema) -> (Vec<Step>, Vec<Step>) {
-    let mut add = Vec::new();
-    let mut validate = Vec::new();
-    for t in &schema.tables {
-        for fk in &t.foreign_keys {
-            let Some(parent) = schema.table(&fk.ref_table) else {
-                continue;
-            };
-            let name = ddl::foreign_key_name(t, fk);
-            add.push(Step {
-                what: format!("foreign key `{name}` of `{}`", t.target_name),
-                sql: ddl::add_foreign_key(schema_name, t, fk, parent),
-            });
-            validate.push(Step {
-                what: format!("validating foreign key `{name}` of `{}`", t.target_name),
-                sql: ddl::validate_foreign_key(schema_name, t, fk),
-            });
-        }
-    }
-    (add, validate)
+    schema
+        .tables
+        .iter()
+        .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+        .filter_map(|(t, fk)| {
+            let parent = schema.table(&fk.ref_table)?;
+            Some(foreign_key_step_pair(schema_name, t, fk, parent))
+        })
+        .unzip()
+}
+
+/// Adding one foreign key `NOT VALID` (instant), and validating it (a scan of the child).
+pub(crate) fn foreign_key_step_pair(
+    schema_name: &str,
+    child: &Table,
+    fk: &ForeignKey,
+    parent: &Table,
+) -> (Step, Step) {
+    let name = ddl::foreign_key_name(child, fk);
+    (
+        Step {
+            what: format!("foreign key `{name}` of `{}`", child.target_name),
+            sql: ddl::add_foreign_key(schema_name, child, fk, parent),
+        },
+        Step {
+            what: format!("validating foreign key `{name}` of `{}`", child.target_name),
+            sql: ddl::validate_foreign_key(schema_name, child, fk),
+        },
+    )
 }
 
 /// Add every CHECK constraint `NOT VALID`, then validate it, on one connection (there are
@@ -344,9 +239,13 @@ pub(crate) fn analyze_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
     schema
         .tables
         .iter()
-        .map(|t| Step {
-            what: format!("analyzing `{}`", t.target_name),
-            sql: format!("ANALYZE {}", ddl::qualified(schema_name, &t.target_name)),
-        })
+        .map(|t| analyze_step(schema_name, t))
         .collect()
+}
+
+pub(crate) fn analyze_step(schema_name: &str, t: &Table) -> Step {
+    Step {
+        what: format!("analyzing `{}`", t.target_name),
+        sql: format!("ANALYZE {}", ddl::qualified(schema_name, &t.target_name)),
+    }
 }

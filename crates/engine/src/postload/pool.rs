@@ -1,0 +1,221 @@
+//! A pool of connections running post-load steps, each in its own transaction together with
+//! its ledger record, so a step is done once and never twice.
+//!
+//! Steps can be queued while the pool runs (a table's keys start as soon as its copy is done,
+//! while other tables still copy), and a finished step can release others through a
+//! [`FollowUp`]: the pool then runs a dependency graph without knowing its shape.
+
+use super::{test_hook_step_delay, Step};
+use crate::ledger::{item, Ledger};
+use crate::progress::{ProgressEvent, ProgressSink};
+use crate::sync::lock;
+use crate::EngineError;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// Steps that depend on others: told when each step ends, it names the steps that may start.
+pub(crate) trait FollowUp: Send + Sync {
+    /// `what` ended: committed, or found done in the ledger (`ok`), or failed (`!ok`).
+    fn done(&self, what: &str, ok: bool) -> Vec<Step>;
+    /// A failure a later phase deals with (a foreign key that finds orphans before orphan
+    /// cleanup): not an error of the pool.
+    fn tolerated(&self, what: &str, error: &tokio_postgres::Error) -> bool;
+}
+
+struct Queue {
+    steps: VecDeque<Step>,
+    /// Queued or running steps; the pool is drained when this is 0 after `finish`.
+    pending: usize,
+    closed: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Notify,
+    errors: Mutex<Vec<String>>,
+    follow_up: Option<Arc<dyn FollowUp>>,
+}
+
+impl Shared {
+    fn push(&self, steps: Vec<Step>) {
+        if steps.is_empty() {
+            return;
+        }
+        let mut q = lock(&self.queue);
+        q.pending += steps.len();
+        q.steps.extend(steps);
+        drop(q);
+        self.wake.notify_waiters();
+    }
+
+    /// The next step, or `None` once the pool is closed and nothing is left to come.
+    async fn next(&self) -> Option<Step> {
+        loop {
+            // Registered before looking, so a push in between is not missed.
+            let woken = self.wake.notified();
+            {
+                let mut q = lock(&self.queue);
+                if let Some(step) = q.steps.pop_front() {
+                    return Some(step);
+                }
+                if q.closed && q.pending == 0 {
+                    return None;
+                }
+            }
+            woken.await;
+        }
+    }
+
+    /// A step ended: queue what it releases before it stops counting as pending, so the pool
+    /// cannot look drained in between.
+    fn ended(&self, what: &str, ok: bool) {
+        if let Some(f) = &self.follow_up {
+            self.push(f.done(what, ok));
+        }
+        lock(&self.queue).pending -= 1;
+        self.wake.notify_waiters();
+    }
+}
+
+/// Statements on up to `workers` connections. Every failure is reported, not just the first.
+pub(crate) struct StepPool {
+    shared: Arc<Shared>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl StepPool {
+    pub(crate) fn start(
+        pg: &tokio_postgres::Config,
+        workers: usize,
+        sink: &Arc<dyn ProgressSink>,
+        ledger: &Arc<Ledger>,
+    ) -> StepPool {
+        StepPool::with_follow_up(pg, workers, sink, ledger, None)
+    }
+
+    pub(crate) fn with_follow_up(
+        pg: &tokio_postgres::Config,
+        workers: usize,
+        sink: &Arc<dyn ProgressSink>,
+        ledger: &Arc<Ledger>,
+        follow_up: Option<Arc<dyn FollowUp>>,
+    ) -> StepPool {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue {
+                steps: VecDeque::new(),
+                pending: 0,
+                closed: false,
+            }),
+            wake: Notify::new(),
+            errors: Mutex::new(Vec::new()),
+            follow_up,
+        });
+        let handles = (0..workers.max(1))
+            .map(|_| {
+                let worker = Worker {
+                    shared: shared.clone(),
+                    pg: pg.clone(),
+                    sink: sink.clone(),
+                    ledger: ledger.clone(),
+                };
+                tokio::spawn(worker.run())
+            })
+            .collect();
+        StepPool { shared, handles }
+    }
+
+    pub(crate) fn push(&self, steps: Vec<Step>) {
+        self.shared.push(steps);
+    }
+
+    /// Wait for every queued step and every step they release; all failures together.
+    pub(crate) async fn finish(self) -> Result<(), EngineError> {
+        lock(&self.shared.queue).closed = true;
+        self.shared.wake.notify_waiters();
+        for h in self.handles {
+            if let Err(e) = h.await {
+                lock(&self.shared.errors).push(format!("a post-load worker failed: {e}"));
+            }
+        }
+        let errors = std::mem::take(&mut *lock(&self.shared.errors));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Copy {
+                count: errors.len(),
+                errors,
+            })
+        }
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    pg: tokio_postgres::Config,
+    sink: Arc<dyn ProgressSink>,
+    ledger: Arc<Ledger>,
+}
+
+impl Worker {
+    async fn run(self) {
+        let mut client: Option<tokio_postgres::Client> = None;
+        while let Some(step) = self.shared.next().await {
+            let what = step.what.clone();
+            let ok = self.run_step(&mut client, step).await;
+            self.shared.ended(&what, ok);
+        }
+    }
+
+    /// Run one step; `true` when it is done (now or by an earlier run).
+    async fn run_step(&self, client: &mut Option<tokio_postgres::Client>, step: Step) -> bool {
+        let key = item::step(&step.what);
+        if self.ledger.is_done(&key) {
+            return true;
+        }
+        // Connect on the first step only: an idle pool costs no connection.
+        if client.is_none() {
+            match barge_pg::connect(&self.pg).await {
+                Ok(c) => *client = Some(c),
+                Err(e) => {
+                    lock(&self.shared.errors).push(e.to_string());
+                    return false;
+                }
+            }
+        }
+        let Some(c) = client.as_ref() else {
+            return false;
+        };
+        test_hook_step_delay().await;
+        let started = Instant::now();
+        let sql = format!(
+            "BEGIN;\n{};\n{};\nCOMMIT",
+            step.sql,
+            self.ledger.record_sql(&key, 0)
+        );
+        let Err(e) = c.batch_execute(&sql).await else {
+            self.ledger.mark_done(&key);
+            self.sink.event(ProgressEvent::Step {
+                what: step.what,
+                seconds: started.elapsed().as_secs_f64(),
+            });
+            return true;
+        };
+        let _ = c.batch_execute("ROLLBACK").await;
+        let tolerated = self
+            .shared
+            .follow_up
+            .as_ref()
+            .is_some_and(|f| f.tolerated(&step.what, &e));
+        if !tolerated {
+            let error = barge_pg::PgError::Statement {
+                what: step.what,
+                message: barge_pg::target::db_message(&e),
+                statement: step.sql,
+            };
+            lock(&self.shared.errors).push(error.to_string());
+        }
+        false
+    }
+}
