@@ -118,10 +118,14 @@ struct Rendering {
     pg: &'static str,
 }
 
-/// `(md5 of the sorted rows, row count, distinct row count)` of the source table.
+/// `(sum of the rows' hashes, row count, distinct row count)` of the source table. Each row's
+/// hash is the first 60 bits of the MD5 of its canonical text, summed exactly (as DECIMAL):
+/// a lost, doubled or changed row changes the sum. It is a sum rather than the MD5 of all
+/// rows concatenated because MariaDB cuts GROUP_CONCAT at `max_allowed_packet` (16 MiB here)
+/// with only a warning, which would compare just a prefix of a large table.
 fn mariadb_digest(src: &mut MariaDb, r: &Rendering) -> Vec<Option<String>> {
     src.query(&format!(
-        "SELECT MD5(IFNULL(GROUP_CONCAT(r ORDER BY BINARY r SEPARATOR ','), '')), COUNT(*), \
+        "SELECT IFNULL(SUM(CAST(CONV(LEFT(MD5(r), 15), 16, 10) AS UNSIGNED)), 0), COUNT(*), \
          COUNT(DISTINCT BINARY r) FROM (SELECT CONCAT_WS('|', {}) AS r FROM `{}`) x",
         r.mariadb, r.table
     ))
@@ -131,7 +135,7 @@ fn mariadb_digest(src: &mut MariaDb, r: &Rendering) -> Vec<Option<String>> {
 /// The same over the target table in schema `app`.
 fn pg_digest(db: &PgDb, r: &Rendering) -> Vec<Option<String>> {
     db.query(&format!(
-        "SELECT md5(coalesce(string_agg(r, ',' ORDER BY r COLLATE \"C\"), '')), count(*), \
+        "SELECT coalesce(sum(('x' || left(md5(r), 15))::bit(60)::bigint), 0), count(*), \
          count(DISTINCT r) FROM (SELECT concat_ws('|', {}) AS r FROM app.{}) x",
         r.pg, r.table
     ))
@@ -151,7 +155,7 @@ fn assert_same_rows(src: &mut MariaDb, db: &PgDb, renderings: &[Rendering], expe
         assert_eq!(
             pg_digest(db, r),
             source,
-            "table `{}`: (md5, rows, distinct rows) differ between PostgreSQL (left) and MariaDB",
+            "table `{}`: (hash sum, rows, distinct rows) differ between PostgreSQL (left) and MariaDB",
             r.table
         );
     }
@@ -620,8 +624,11 @@ fn chaos_mariadb_kill_anywhere_and_resume() {
 #[test]
 fn chaos_mariadb_connection_killed_mid_copy_is_retried() {
     // A chunk read is a plain SELECT of the table, not the MIN/MAX and LIMIT seeks of chunk
-    // planning.
-    let output = kill_sessions(3, Duration::from_millis(700), |q| {
+    // planning. Chunks of 60,000 rows (about 14 MB) are far more than the socket buffers hold,
+    // so the server is still sending when the kill lands and barge is sure to feel it; with
+    // small chunks the server could finish a chunk into the buffers before the kill and
+    // barge would read it whole.
+    let output = kill_sessions(3, Duration::from_millis(700), 60_000, |q| {
         !q.contains("LIMIT") && !q.contains("MIN(")
     });
     assert!(
@@ -636,7 +643,10 @@ fn chaos_mariadb_connection_killed_mid_copy_is_retried() {
 fn chaos_mariadb_connection_killed_mid_planning_is_retried() {
     // Planning takes a moment: watch again soon after a kill, to catch the retry's seeks. A
     // kill can also land just after a seek finished, so only the first is sure to be felt.
-    let output = kill_sessions(1, Duration::from_millis(100), |q| q.contains("LIMIT"));
+    // Small chunks make many seeks, so planning lasts long enough to be caught.
+    let output = kill_sessions(1, Duration::from_millis(100), 5_000, |q| {
+        q.contains("LIMIT")
+    });
     // Felt: planning (well under 0.5 s here) waited out at least one retry's backoff.
     let planned_after: f64 = output
         .lines()
@@ -651,24 +661,37 @@ fn chaos_mariadb_connection_killed_mid_planning_is_retried() {
     );
 }
 
-/// Run barge over a 300,000-row table and kill all its MariaDB sessions whenever one of them
-/// runs a SELECT of that table that `matches`, up to three times and at least `at_least`
-/// times; the run must finish with every row. After a kill, `pause` leaves barge time to
-/// notice before watching again. Returns barge's output.
-fn kill_sessions(at_least: usize, pause: Duration, matches: fn(&str) -> bool) -> String {
+/// Run barge over a 300,000-row table (about 70 MB) read in chunks of `chunk_size` rows and
+/// kill all its MariaDB sessions whenever one of them runs a SELECT of that table that
+/// `matches`, up to three times and at least `at_least` times; the run must finish with every
+/// row. After a kill, `pause` leaves barge time to notice before watching again. Returns
+/// barge's output.
+fn kill_sessions(
+    at_least: usize,
+    pause: Duration,
+    chunk_size: u64,
+    matches: fn(&str) -> bool,
+) -> String {
     const ROWS: u64 = 300_000;
     let mut src = MariaDb::new(&[
         "CREATE TABLE reading (id INT NOT NULL PRIMARY KEY, sensor VARCHAR(20) NOT NULL, \
-         at DATETIME NOT NULL, value DECIMAL(9,3) NULL) ENGINE=InnoDB",
+         at DATETIME NOT NULL, value DECIMAL(9,3) NULL, note VARCHAR(250) NOT NULL) \
+         ENGINE=InnoDB",
         &format!(
             "INSERT INTO reading SELECT seq, CONCAT('sensor-', seq % 97), \
              TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND, \
-             IF(seq % 17 = 0, NULL, (seq % 100000) / 8) FROM seq_1_to_{ROWS}"
+             IF(seq % 17 = 0, NULL, (seq % 100000) / 8), \
+             CONCAT(seq, ':', REPEAT('n', 180 + seq % 50)) FROM seq_1_to_{ROWS}"
         ),
     ]);
     let db = PgDb::new();
     let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = write_config(dir.path(), &src, &db, "chunk_size = 5000\nworkers = 1");
+    let cfg = write_config(
+        dir.path(),
+        &src,
+        &db,
+        &format!("chunk_size = {chunk_size}\nworkers = 1"),
+    );
     let cfg = cfg.to_str().expect("utf-8 path");
     let out_path = dir.path().join("barge.out");
     let err_path = dir.path().join("barge.err");
@@ -727,8 +750,9 @@ fn kill_sessions(at_least: usize, pause: Duration, matches: fn(&str) -> bool) ->
         &db,
         &[Rendering {
             table: "reading",
-            mariadb: "id, sensor, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), IFNULL(value, '~')",
-            pg: "id, sensor, to_char(at, 'YYYY-MM-DD HH24:MI:SS'), coalesce(value::text, '~')",
+            mariadb: "id, sensor, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), IFNULL(value, '~'), note",
+            pg: "id, sensor, to_char(at, 'YYYY-MM-DD HH24:MI:SS'), coalesce(value::text, '~'), \
+                 note",
         }],
         &[ROWS],
     );
