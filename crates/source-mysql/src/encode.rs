@@ -669,11 +669,15 @@ fn encode_number(buf: &mut CopyBuffer, enc: &ColumnEncoder, value: &Value) -> Op
 
 /// Days since 2000-01-01 of a real calendar date; `None` for zero dates and days that do not
 /// exist, which the text path refuses with its own words.
+///
+/// Called for every date and datetime read, so the check is a comparison with the month's
+/// length rather than a round trip through the calendar.
 fn civil_days(year: u16, month: u8, day: u8) -> Option<i64> {
+    /// 2000-01-01 in days since 1970-01-01.
+    const EPOCH_2000: i64 = 10_957;
     let (year, month, day) = (i64::from(year), u32::from(month), u32::from(day));
-    let days = temporal::days_from_civil(year, month, day);
-    (month != 0 && day != 0 && temporal::civil_from_days(days) == (year, month, day))
-        .then(|| days - temporal::days_from_civil(2000, 1, 1))
+    let real = (1..=12).contains(&month) && day != 0 && day <= temporal::days_in_month(year, month);
+    real.then(|| temporal::days_from_civil(year, month, day) - EPOCH_2000)
 }
 
 /// Whether a table's rows can come over the binary protocol and load exactly as over the
@@ -968,6 +972,34 @@ pub(crate) async fn copy_chunk(
 
 #[cfg(test)]
 mod tests {
+    /// The fast check agrees with a round trip through the calendar for every year, month
+    /// and day a binary DATE can carry (days 0-31, months 0-12), including the zero and
+    /// impossible dates it must refuse.
+    #[test]
+    fn civil_days_matches_the_calendar() {
+        let base = temporal::days_from_civil(2000, 1, 1);
+        assert_eq!(base, 10_957);
+        for year in (0..=9999u16)
+            .step_by(7)
+            .chain([1900, 2000, 2024, 2100, 9999])
+        {
+            for month in 0..=13u8 {
+                for day in 0..=32u8 {
+                    let (y, m, d) = (i64::from(year), u32::from(month), u32::from(day));
+                    let days = temporal::days_from_civil(y, m, d);
+                    let expected =
+                        (m != 0 && d != 0 && temporal::civil_from_days(days) == (y, m, d))
+                            .then(|| days - base);
+                    assert_eq!(
+                        civil_days(year, month, day),
+                        expected,
+                        "{year}-{month}-{day}"
+                    );
+                }
+            }
+        }
+    }
+
     use super::*;
 
     fn enc(e: ColumnEncoder, v: &[u8]) -> Encoded {

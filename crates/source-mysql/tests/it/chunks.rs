@@ -1,41 +1,45 @@
 //! Chunk plans over composite, sparse, text and unsigned keys: every row lands in exactly one
-//! chunk, and no chunk is empty.
+//! chunk, and no chunk is empty. Keys that do not lead with an integer are walked (chunks of
+//! exactly `chunk_size` rows but the last); big tables whose key does are planned from the
+//! server's range estimates (chunks of about `chunk_size` rows).
 
 use crate::{copy, introspected, mapping, table, PgSchema, TestDb};
 use barge_model::{InvalidValuePolicy, KeyRange, KeyValue, Table};
 use barge_source_mysql::MysqlSource;
 
-/// Plan, copy every chunk into one PostgreSQL table, and check the partition.
+/// Plan, copy every chunk into one PostgreSQL table, and check the partition: every row in
+/// exactly one chunk, no chunk empty, none over `max_rows`. Returns the plan and the rows of
+/// each chunk.
 async fn check_partition(
     source: &MysqlSource,
     t: &Table,
     chunk_size: u64,
+    max_rows: u64,
     key: &[&str],
-) -> Vec<KeyRange> {
+) -> (Vec<KeyRange>, Vec<u64>) {
     let chunks = source.plan_chunks(t, chunk_size).await.unwrap();
+    // The plan is the same every time while the table is unchanged: a resumed run finds
+    // the chunks it left.
+    assert_eq!(source.plan_chunks(t, chunk_size).await.unwrap(), chunks);
     let pg = PgSchema::new("chunks").await;
     pg.create(t).await;
     let mut total = 0;
-    let mut short = 0;
+    let mut sizes = Vec::new();
     for (i, range) in chunks.iter().enumerate() {
         let copied = copy(source, t, range, InvalidValuePolicy::Error)
             .await
             .unwrap_or_else(|e| panic!("chunk {i}: {e}"));
         assert!(copied.rows > 0, "chunk {i} ({range:?}) is empty");
         assert!(
-            copied.rows <= chunk_size,
-            "chunk {i} holds at most chunk_size rows"
+            copied.rows <= max_rows,
+            "chunk {i} holds {} rows, more than {max_rows}",
+            copied.rows
         );
-        if i + 1 < chunks.len() && copied.rows < chunk_size {
-            short += 1;
-        }
+        sizes.push(copied.rows);
         assert_eq!(copied.rows, copied.reported_rows);
         total += copied.rows;
         pg.load(t, copied.stream).await;
     }
-    // Big tables with an integer-led key are planned in up to 4 sub-ranges at once: the chunk
-    // before each sub-range's start may be short. Every other chunk but the last is full.
-    assert!(short <= 3, "{short} short chunks");
     let keys = key
         .iter()
         .map(|k| format!("\"{k}\""))
@@ -55,7 +59,7 @@ async fn check_partition(
     let (count, distinct): (i64, i64) = (row.get(0), row.get(1));
     assert_eq!(count as u64, total);
     assert_eq!(distinct, count, "a row was copied twice");
-    chunks
+    (chunks, sizes)
 }
 
 async fn source_count(db: &TestDb, table: &str) -> u64 {
@@ -86,8 +90,12 @@ async fn composite_text_key_partitions_exactly() {
     let t = table(&schema, "c");
     let n = source_count(&db, "c").await;
     assert!(n > 1000);
-    let chunks = check_partition(&source, t, 97, &["a", "b", "d"]).await;
-    assert!(chunks.len() as u64 >= n.div_ceil(97) && chunks.len() as u64 <= n.div_ceil(97) + 3);
+    // Only 7 leading values, each holding about 7 chunks: each is walked exactly, so every
+    // chunk is full but the last of each leading value.
+    let (chunks, sizes) = check_partition(&source, t, 97, 97, &["a", "b", "d"]).await;
+    let short = sizes.iter().filter(|&&rows| rows < 97).count();
+    assert!(short <= 7, "{short} short chunks: {sizes:?}");
+    assert!(chunks.len() as u64 >= n.div_ceil(97) && chunks.len() as u64 <= n.div_ceil(97) + 7);
     let first_end = chunks[0].end.as_ref().unwrap();
     assert!(matches!(first_end[0], KeyValue::Int(_)));
     assert!(matches!(first_end[1], KeyValue::Bytes(_)));
@@ -105,7 +113,12 @@ async fn latin1_case_insensitive_key() {
     let source = db.source().await;
     let schema = introspected(&source, mapping()).await;
     let t = table(&schema, "l");
-    check_partition(&source, t, 33, &["k"]).await;
+    // A text key is walked: every chunk but the last holds exactly chunk_size rows.
+    let (_, sizes) = check_partition(&source, t, 33, 33, &["k"]).await;
+    assert!(
+        sizes[..sizes.len() - 1].iter().all(|&rows| rows == 33),
+        "{sizes:?}"
+    );
 }
 
 #[tokio::test]
@@ -125,12 +138,19 @@ async fn sparse_and_unsigned_keys() {
     .await;
     let source = db.source().await;
     let schema = introspected(&source, mapping()).await;
-    let chunks = check_partition(&source, table(&schema, "s"), 7, &["id"]).await;
-    assert!(chunks.len() >= 302usize.div_ceil(7) && chunks.len() <= 302usize.div_ceil(7) + 3);
+    // Keys spread over the whole BIGINT range, crowding near zero: the planner narrows in
+    // on them from estimates. A table this small is estimated exactly, and the planner
+    // halves estimates (right for ranges of many pages), so chunks may hold up to twice
+    // chunk_size.
+    let (chunks, sizes) = check_partition(&source, table(&schema, "s"), 7, 28, &["id"]).await;
+    assert!(
+        chunks.len() >= 302usize.div_ceil(14) && chunks.len() <= 302usize.div_ceil(7) + 3,
+        "{sizes:?}"
+    );
     assert_eq!(chunks[0].start, None);
     assert_eq!(chunks.last().unwrap().end, None);
-    let chunks = check_partition(&source, table(&schema, "u"), 10, &["id"]).await;
-    assert!((11..=14).contains(&chunks.len()));
+    let (chunks, sizes) = check_partition(&source, table(&schema, "u"), 10, 40, &["id"]).await;
+    assert!((3..=14).contains(&chunks.len()), "{sizes:?}");
     assert!(chunks
         .iter()
         .filter_map(|c| c.end.as_ref())
@@ -158,6 +178,34 @@ async fn sparse_and_unsigned_keys() {
             .unwrap(),
         vec![KeyRange::WHOLE]
     );
+}
+
+/// A table big enough for InnoDB to estimate ranges the way it does on real tables (from a
+/// sample of index pages): a dense run of ids, a sparse stretch over a huge range and a crowd
+/// of rows on a few ids of a composite key. The plan comes from estimates, not a walk of the
+/// key; every chunk still holds about chunk_size rows.
+#[tokio::test]
+async fn estimated_plan_of_a_skewed_key() {
+    let mut db = TestDb::new("estimated").await;
+    db.exec(
+        "CREATE TABLE e (g bigint NOT NULL, n int NOT NULL, pad varchar(40), PRIMARY KEY (g, n));
+        INSERT INTO e SELECT seq, 0, repeat('x', 30) FROM seq_1_to_60000;
+        INSERT INTO e SELECT 1000000000 + seq * seq * 7919, 0, repeat('y', 30) FROM seq_1_to_40000;
+        INSERT INTO e SELECT 5000000000000 + seq % 3, seq, repeat('z', 30) FROM seq_1_to_45000;
+        ANALYZE TABLE e",
+    )
+    .await;
+    let source = db.source().await;
+    let schema = introspected(&source, mapping()).await;
+    let t = table(&schema, "e");
+    let n = source_count(&db, "e").await;
+    assert_eq!(n, 145_000);
+    let (chunks, sizes) = check_partition(&source, t, 5_000, 10_000, &["g", "n"]).await;
+    // 29 chunks' worth of rows; estimates put each chunk between half and twice chunk_size,
+    // and the 3 crowded ids (15,000 rows each) are walked exactly.
+    assert!((15..=60).contains(&chunks.len()), "{sizes:?}");
+    let mean = n / chunks.len() as u64;
+    assert!((2_500..=7_500).contains(&mean), "mean {mean}: {sizes:?}");
 }
 
 #[tokio::test]
