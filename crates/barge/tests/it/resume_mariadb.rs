@@ -628,7 +628,7 @@ fn chaos_mariadb_connection_killed_mid_copy_is_retried() {
     // so the server is still sending when the kill lands and barge is sure to feel it; with
     // small chunks the server could finish a chunk into the buffers before the kill and
     // barge would read it whole.
-    let output = kill_sessions(3, Duration::from_millis(700), 60_000, |q| {
+    let output = kill_sessions(3, Duration::from_millis(700), 60_000, false, |q| {
         !q.contains("LIMIT") && !q.contains("MIN(")
     });
     assert!(
@@ -643,8 +643,9 @@ fn chaos_mariadb_connection_killed_mid_copy_is_retried() {
 fn chaos_mariadb_connection_killed_mid_planning_is_retried() {
     // Planning takes a moment: watch again soon after a kill, to catch the retry's seeks. A
     // kill can also land just after a seek finished, so only the first is sure to be felt.
-    // Small chunks make many seeks, so planning lasts long enough to be caught.
-    let output = kill_sessions(1, Duration::from_millis(100), 5_000, |q| {
+    // A text key is planned by walking it (an integer key is planned from estimates in a few
+    // quick queries), and small chunks make many seeks: planning lasts long enough to catch.
+    let output = kill_sessions(1, Duration::from_millis(100), 5_000, true, |q| {
         q.contains("LIMIT")
     });
     // Felt: planning (well under 0.5 s here) waited out at least one retry's backoff.
@@ -664,24 +665,33 @@ fn chaos_mariadb_connection_killed_mid_planning_is_retried() {
 /// Run barge over a 300,000-row table (about 70 MB) read in chunks of `chunk_size` rows and
 /// kill all its MariaDB sessions whenever one of them runs a SELECT of that table that
 /// `matches`, up to three times and at least `at_least` times; the run must finish with every
-/// row. After a kill, `pause` leaves barge time to notice before watching again. Returns
-/// barge's output.
+/// row. After a kill, `pause` leaves barge time to notice before watching again. The key is
+/// `CHAR(10)` (zero-padded numbers) with `text_key`, else `INT`. Returns barge's output.
 fn kill_sessions(
     at_least: usize,
     pause: Duration,
     chunk_size: u64,
+    text_key: bool,
     matches: fn(&str) -> bool,
 ) -> String {
     const ROWS: u64 = 300_000;
     let mut src = MariaDb::new(&[
-        "CREATE TABLE reading (id INT NOT NULL PRIMARY KEY, sensor VARCHAR(20) NOT NULL, \
-         at DATETIME NOT NULL, value DECIMAL(9,3) NULL, note VARCHAR(250) NOT NULL) \
-         ENGINE=InnoDB",
         &format!(
-            "INSERT INTO reading SELECT seq, CONCAT('sensor-', seq % 97), \
+            "CREATE TABLE reading (id {} NOT NULL PRIMARY KEY, sensor VARCHAR(20) NOT NULL, \
+             at DATETIME NOT NULL, value DECIMAL(9,3) NULL, note VARCHAR(250) NOT NULL) \
+             ENGINE=InnoDB",
+            if text_key { "CHAR(10)" } else { "INT" }
+        ),
+        &format!(
+            "INSERT INTO reading SELECT {}, CONCAT('sensor-', seq % 97), \
              TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND, \
              IF(seq % 17 = 0, NULL, (seq % 100000) / 8), \
-             CONCAT(seq, ':', REPEAT('n', 180 + seq % 50)) FROM seq_1_to_{ROWS}"
+             CONCAT(seq, ':', REPEAT('n', 180 + seq % 50)) FROM seq_1_to_{ROWS}",
+            if text_key {
+                "LPAD(seq, 10, '0')"
+            } else {
+                "seq"
+            }
         ),
     ]);
     let db = PgDb::new();
