@@ -381,7 +381,8 @@ async fn estimated_bounds(
         } else {
             chunk_size
         };
-        if rows > SPLIT_OVER * chunk_size && to - from > 1 && estimates < MAX_ESTIMATES {
+        // Past the guard a piece counts as one chunk, so it is not cut again.
+        if rows > SPLIT_OVER * chunk_size && to - from > 1 {
             todo.extend(equal_pieces(from, to, SUB_PIECES));
         } else {
             pieces.push((from, to, rows));
