@@ -7,6 +7,8 @@
 # Each must end with all rows and the primary key (emp_no, from_date) in PostgreSQL.
 #   checksum  with --validate: after each barge run, `barge validate --validation checksum`
 #             on the loaded table (every value compared), timed on its own
+#   barge+check  with --validate: `barge migrate` with `validation = "checksum"`, which hashes
+#             the source side as it copies and then only scans the target
 # See bench/README.md for what is measured and how to read it.
 #
 # usage: bench/salaries.sh [--runs N] [--skip-barge] [--skip-pgloader] [--skip-pipe]
@@ -89,6 +91,8 @@ dsn = "salaries.sqlite"
 [target]
 dsn = "${PG_URL}"
 EOF
+    sed 's/^on_schema_exists = "recreate"$/&\nvalidation = "checksum"/' \
+        "${DATA}/barge-salaries.toml" >"${DATA}/barge-salaries-check.toml"
 fi
 
 if ((do_pgloader)); then
@@ -128,6 +132,7 @@ reset_target() {
 # Each sets WALL (seconds), RSS_KB (peak resident set of the tool's processes) and LOG.
 
 
+# The barge runs also set COPY_S: the copy phase's seconds, as barge reports them.
 run_barge() {
     local t0 t1
     LOG="${LOGS}/barge-run$1.log"
@@ -137,6 +142,26 @@ run_barge() {
     t1="$(now)"
     WALL="$(elapsed "${t0}" "${t1}")"
     RSS_KB="$(awk '{ print $2 }' "${LOGS}/barge.time")"
+    COPY_S="$(copy_seconds "${LOG}")"
+}
+
+# The migration again with `validation = "checksum"` (exits non-zero on any difference).
+run_barge_check() {
+    local t0 t1
+    LOG="${LOGS}/barge+check-run$1.log"
+    t0="$(now)"
+    /usr/bin/time -f '%e %M' -o "${LOGS}/barge+check.time" \
+        "${barge_bin}" migrate "${DATA}/barge-salaries-check.toml" >"${LOG}" 2>&1 || return 1
+    t1="$(now)"
+    WALL="$(elapsed "${t0}" "${t1}")"
+    RSS_KB="$(awk '{ print $2 }' "${LOGS}/barge+check.time")"
+    COPY_S="$(copy_seconds "${LOG}")"
+}
+
+# The seconds of the copy phase in barge's log $1 (its line "copy `salaries`: N rows in S s").
+copy_seconds() {
+    # shellcheck disable=SC2016 # the backquotes are barge's, not a command substitution
+    sed -n 's/^copy `salaries`: [0-9]* rows in \([0-9.]*\) s.*/\1/p' "$1"
 }
 
 # The checksum validation of what barge just loaded (run right after run_barge).
@@ -206,10 +231,12 @@ verify() {
 
 tools=()
 if ((do_barge)); then tools+=(barge); fi
+if ((do_barge && do_validate)); then tools+=(barge+check); fi
 if ((do_pgloader)); then tools+=(pgloader); fi
 if ((do_pipe)); then tools+=(pipe); fi
 
-results="${LOGS}/results.tsv" # one line per tool and run: tool run wall rss_kb rows pk
+# One line per tool and run: tool run wall rss_kb rows pk copy_s (barge's copy phase, or -).
+results="${LOGS}/results.tsv"
 : >"${results}"
 failed=0
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -221,25 +248,25 @@ for ((run = 1; run <= runs; run++)); do
     for tool in "${tools[@]}"; do
         reset_target
         note "run ${run}/${runs}: ${tool}"
-        WALL='' RSS_KB='' LOG=''
-        if ! "run_${tool}" "${run}"; then
+        WALL='' RSS_KB='' LOG='' COPY_S='-'
+        if ! "run_${tool//+/_}" "${run}"; then
             note "${tool} failed in run ${run}; last lines of ${LOG}:"
             tail -n 20 "${LOG}" >&2 || true
             failed=1
             continue
         fi
-        read -r rows pk < <(verify "bench_${tool}") || true
+        read -r rows pk < <(verify "bench_${tool%+check}") || true
         rows="${rows:-0}" pk="${pk:-NO}"
         if [[ ${rows} != "${ROWS}" || ${pk} != yes ]]; then
             note "${tool}: PostgreSQL has ${rows} rows (want ${ROWS}), primary key: ${pk}"
             failed=1
         fi
-        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${tool}" "${run}" "${WALL}" "${RSS_KB}" "${rows}" "${pk}" >>"${results}"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${tool}" "${run}" "${WALL}" "${RSS_KB}" "${rows}" "${pk}" "${COPY_S:--}" >>"${results}"
         note "  ${WALL} s, peak RSS $((RSS_KB / 1024)) MiB, ${rows} rows, primary key: ${pk}"
         if [[ ${tool} == barge ]] && ((do_validate)); then
             note "run ${run}/${runs}: checksum validation of barge's load"
             if run_checksum "${run}"; then
-                printf '%s\t%s\t%s\t%s\t%s\t%s\n' checksum "${run}" "${WALL}" "${RSS_KB}" "${rows}" "${pk}" >>"${results}"
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t-\n' checksum "${run}" "${WALL}" "${RSS_KB}" "${rows}" "${pk}" >>"${results}"
                 note "  ${WALL} s, peak RSS $((RSS_KB / 1024)) MiB, every value matches"
             else
                 note "checksum validation failed or found differences in run ${run}; last lines of ${LOG}:"
@@ -268,21 +295,29 @@ awk -F '\t' -v rows="${ROWS}" -v bytes="${src_bytes}" -v commit="${commit}" -v r
         if ($4 > rss[$1]) rss[$1] = $4
         if (!($1 in pgrows) || $5 != rows) pgrows[$1] = $5
         if (!($1 in pk) || $6 != "yes") pk[$1] = $6
+        if ($7 != "-" && $7 != "") { nc[$1]++; copies[$1] = copies[$1] " " $7 }
     }
     END {
         if (!tools) exit
         printf "\nsalaries: %d rows, %.1f MB SQLite file, commit %s, %d run(s) per tool\n\n", rows, bytes / 1e6, commit, runs
-        printf "%-9s %5s %9s %9s %12s %8s %10s %10s %4s\n", "tool", "runs", "best s", "median s", "rows/s", "MB/s", "peak RSS", "rows in PG", "pk"
+        printf "%-11s %5s %9s %9s %12s %8s %10s %10s %4s\n", "tool", "runs", "best s", "median s", "rows/s", "MB/s", "peak RSS", "rows in PG", "pk"
         for (i = 1; i <= tools; i++) {
             t = order[i]; med[t] = median(walls[t], n[t])
-            printf "%-9s %5d %9.2f %9.2f %12.0f %8.1f %7.0f MiB %10s %4s\n", t, n[t], best[t], med[t], rows / med[t], bytes / 1e6 / med[t], rss[t] / 1024, pgrows[t], pk[t]
+            printf "%-11s %5d %9.2f %9.2f %12.0f %8.1f %7.0f MiB %10s %4s\n", t, n[t], best[t], med[t], rows / med[t], bytes / 1e6 / med[t], rss[t] / 1024, pgrows[t], pk[t]
         }
         if ("barge" in med) {
             print ""
             for (i = 1; i <= tools; i++) {
                 t = order[i]; if (t == "barge") continue
+                copy = nc["barge"] ? median(copies["barge"], nc["barge"]) : 0
                 if (t == "checksum") {
                     printf "checksum / barge: %.2fx (median), %.2fx (best)  (validating every value, as a share of the migration)\n", med[t] / med["barge"], best[t] / best["barge"]
+                    if (copy) printf "checksum / barge copy phase: %.2fx (median; the copy phase took %.2f s, median of barge'"'"'s own reports)\n", med[t] / copy, copy
+                    continue
+                }
+                if (t == "barge+check") {
+                    printf "barge+check - barge: %+.2f s (median): what validation = \"checksum\" adds to a migration\n", med[t] - med["barge"]
+                    if (copy) printf "(barge+check - barge) / barge copy phase: %.2fx (median)\n", (med[t] - med["barge"]) / copy
                     continue
                 }
                 printf "%s / barge: %.2fx (median), %.2fx (best)  (> 1: barge is faster)\n", t, med[t] / med["barge"], best[t] / best["barge"]

@@ -15,6 +15,7 @@ use crate::progress::{ProgressEvent, ProgressSink};
 use crate::rejects::RejectLog;
 use crate::source::{ReadError, Source};
 use crate::sync::lock;
+use crate::validate::CopySums;
 use crate::EngineError;
 use barge_model::{InvalidValuePolicy, KeyRange};
 use bytes::Bytes;
@@ -55,6 +56,7 @@ struct CopyRun {
     cancel: Arc<AtomicBool>,
     errors: Mutex<Vec<String>>,
     rejects: Arc<RejectLog>,
+    sums: Option<Arc<CopySums>>,
     sink: Arc<dyn ProgressSink>,
     /// Called with a table's index once all its chunks are committed.
     on_table_done: Arc<dyn Fn(usize) + Send + Sync>,
@@ -74,6 +76,8 @@ pub(crate) struct CopyOptions<'a> {
     pub policy: InvalidValuePolicy,
     pub ledger: Arc<Ledger>,
     pub rejects: Arc<RejectLog>,
+    /// With `validation = "checksum"`: hash every chunk on its way to PostgreSQL.
+    pub sums: Option<Arc<CopySums>>,
 }
 
 pub(crate) async fn copy_all(
@@ -91,6 +95,7 @@ pub(crate) async fn copy_all(
         policy,
         ledger,
         rejects,
+        sums,
     } = options;
     // Largest tables first, so the longest stream starts early and the tail is short.
     let mut order: Vec<usize> = (0..plan.tables.len()).collect();
@@ -144,6 +149,7 @@ pub(crate) async fn copy_all(
         cancel,
         errors: Mutex::new(Vec::new()),
         rejects,
+        sums,
         sink,
         on_table_done,
     });
@@ -296,6 +302,13 @@ async fn copy_item(
             Box::new(on_rows),
         )
     };
+    let (rx, hashing) = match &run.sums {
+        Some(sums) => {
+            let (rx, task) = sums.tee(item.table, rx, CHANNEL_DEPTH);
+            (rx, Some(task))
+        }
+        None => (rx, None),
+    };
     let columns: Vec<String> = table
         .columns
         .iter()
@@ -361,6 +374,27 @@ async fn copy_item(
         }
         (Ok(_), Err(e)) => Err(pg_failure(e)),
     };
+    // The chunk's checksum, only for a chunk that loaded: a failed one is retried whole.
+    let (outcome, chunk_sums) = match (outcome, hashing) {
+        (Ok(rows), Some(task)) => match task.await {
+            Ok(Ok(sums)) => (Ok(rows), Some(sums)),
+            Ok(Err(e)) => (
+                Err(ItemError::Failed {
+                    message: format!("checksum of a chunk of table `{}`: {e}", table.name),
+                    transient: false,
+                }),
+                None,
+            ),
+            Err(e) => (
+                Err(ItemError::Failed {
+                    message: format!("checksum of a chunk of table `{}` failed: {e}", table.name),
+                    transient: false,
+                }),
+                None,
+            ),
+        },
+        (outcome, _) => (outcome, None),
+    };
     let rows = match outcome {
         Ok(rows) => rows,
         Err(e) => {
@@ -401,6 +435,9 @@ async fn copy_item(
     // rewrites it complete at the end of the copy.
     if let Err(e) = run.rejects.append(&lines) {
         run.sink.event(ProgressEvent::Warning(e));
+    }
+    if let (Some(all), Some(chunk)) = (&run.sums, chunk_sums) {
+        all.record(item.table, key, chunk);
     }
     mark_done(run, item, rows);
     Ok(())

@@ -282,6 +282,8 @@ async fn run_migration(
         sink.event(ProgressEvent::Phase("running before_data hooks"));
         hooks::run(&client, HookPoint::BeforeData, &hook_files, schema, &ledger).await?;
     }
+    // With `validation = "checksum"`, the source side's sums, taken as the copy streams.
+    let mut copy_sums = None;
     if !settings.schema_only {
         sink.event(ProgressEvent::Phase("copying data"));
         let policy = match settings.on_invalid_value {
@@ -300,6 +302,8 @@ async fn run_migration(
             }
         }
         let snapshot_source = source.clone();
+        copy_sums = (settings.validation == barge_config::Validation::Checksum)
+            .then(|| Arc::new(crate::validate::CopySums::new(&plan, settings.chunk_size)));
         let outcome = copy_all(
             plan.clone(),
             source,
@@ -310,6 +314,7 @@ async fn run_migration(
                 policy,
                 ledger: ledger.clone(),
                 rejects: rejects.clone(),
+                sums: copy_sums.clone(),
             },
             cancel.clone(),
             sink.clone(),
@@ -400,8 +405,15 @@ async fn run_migration(
     } else {
         let checks = if settings.validation == barge_config::Validation::Checksum {
             sink.event(ProgressEvent::Phase("validating checksums of every row"));
-            crate::validate::checksums(&plan, &changes_source, &pg, settings, cancel.clone())
-                .await?
+            crate::validate::checksums(
+                &plan,
+                &changes_source,
+                &pg,
+                settings,
+                cancel.clone(),
+                copy_sums.as_deref(),
+            )
+            .await?
         } else {
             sink.event(ProgressEvent::Phase("validating row counts"));
             crate::validate::row_counts(&plan, &changes_source, &client, schema).await?

@@ -177,12 +177,49 @@ fn offset_part(c: &mut Cursor) -> Result<Option<i64>, TemporalError> {
 
 /// `YYYY-MM-DD` to days since 2000-01-01.
 pub fn parse_date(text: &[u8]) -> Result<i32, TemporalError> {
+    if let Some(days) = plain_date(text) {
+        return days;
+    }
     let mut c = Cursor { s: text, pos: 0 };
     let days = date_part(&mut c)?;
     if !c.done() {
         return Err(TemporalError::Syntax);
     }
     i32::try_from(days - PG_EPOCH_DAYS).map_err(|_| TemporalError::OutOfRange)
+}
+
+/// The common form `YYYY-MM-DD` (exactly ten bytes), read without a cursor and with unsigned
+/// arithmetic: dates are most of what some tables hold. `None`: another form, for the general
+/// reader. Gives the same result as the general reader for every input of that form.
+fn plain_date(s: &[u8]) -> Option<Result<i32, TemporalError>> {
+    let s: &[u8; 10] = s.try_into().ok()?;
+    if s[4] != b'-' || s[7] != b'-' {
+        return None;
+    }
+    let mut d = [0u32; 8];
+    for (out, i) in d.iter_mut().zip([0, 1, 2, 3, 5, 6, 8, 9]) {
+        let v = s[i].wrapping_sub(b'0');
+        if v > 9 {
+            return None;
+        }
+        *out = u32::from(v);
+    }
+    let year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3];
+    let month = d[4] * 10 + d[5];
+    let day = d[6] * 10 + d[7];
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
+        return Some(Err(TemporalError::NoSuchDay));
+    }
+    // `days_from_civil` with the year moved 400 years (146,097 days) later, so that every
+    // quantity stays positive for years 0 to 9999.
+    let y = year + 400 - u32::from(month <= 2);
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = i64::from(era) * 146_097 + i64::from(doe) - 719_468 - 146_097;
+    // Years 0 to 9999 are all within PostgreSQL's date range.
+    Some(Ok((days - PG_EPOCH_DAYS) as i32))
 }
 
 /// `HH:MM[:SS[.ffffff]]` to microseconds since midnight.
@@ -278,6 +315,34 @@ mod tests {
         );
         assert_eq!(parse_date(b"20230105"), Err(TemporalError::Syntax));
         assert_eq!(parse_date(b"2023-01-05x"), Err(TemporalError::Syntax));
+    }
+
+    /// The ten-byte fast path agrees with the general reader on every day of years 0 to
+    /// 9999 (and on impossible months and days around them).
+    #[test]
+    fn plain_dates_match_the_general_reader() {
+        let general = |t: &[u8]| -> Result<i32, TemporalError> {
+            let mut c = Cursor { s: t, pos: 0 };
+            let days = date_part(&mut c)?;
+            assert!(c.done());
+            i32::try_from(days - PG_EPOCH_DAYS).map_err(|_| TemporalError::OutOfRange)
+        };
+        for year in 0..=9999 {
+            for month in 0..=13 {
+                for day in [0, 1, 2, 15, 27, 28, 29, 30, 31, 32] {
+                    let text = format!("{year:04}-{month:02}-{day:02}");
+                    assert_eq!(
+                        plain_date(text.as_bytes()),
+                        Some(general(text.as_bytes())),
+                        "{text}"
+                    );
+                }
+            }
+        }
+        assert_eq!(plain_date(b"2024-1-05"), None);
+        assert_eq!(plain_date(b"2024-01-0x"), None);
+        assert_eq!(plain_date(b"2024/01/05"), None);
+        assert_eq!(parse_date(b"2024-01-1x"), Err(TemporalError::Syntax));
     }
 
     #[test]

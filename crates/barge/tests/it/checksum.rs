@@ -537,3 +537,38 @@ fn checksum_mariadb_geometry_as_postgis_and_as_wkb_bytea() {
         );
     }
 }
+
+/// Generated columns that PostgreSQL computes (`GENERATED ALWAYS AS ... STORED`) are not
+/// copied, so they are not in the source stream: the checksum compares the copied columns,
+/// and a changed base value is still found (named by its own column).
+#[test]
+fn checksum_compares_the_copied_columns_of_a_table_with_generated_ones() {
+    let src = MariaDb::new(&[
+        "CREATE TABLE g (id INT PRIMARY KEY, a INT, b INT AS (a * 2) STORED,
+            c INT AS (a + 1) VIRTUAL, d VARCHAR(10))",
+        "INSERT INTO g (id, a, d) SELECT seq, seq * 3, CONCAT('d', seq) FROM seq_1_to_120",
+    ]);
+    let db = PgDb::new();
+    let (_dir, cfg, out) = migrate_ok(&src, &db, "validation = \"checksum\"\nchunk_size = 40");
+    assert!(
+        out.contains("validation: every value matches (checksums) in all 1 table(s)"),
+        "{out}"
+    );
+    // Both generated columns are PostgreSQL's own: computed there, not copied.
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'app' AND table_name = 'g' AND is_generated = 'ALWAYS'")
+            .as_deref(),
+        Some("2")
+    );
+    db.execute("UPDATE app.g SET a = 1000 WHERE id = 7");
+    let (code, json, text) = validate_json(&cfg);
+    assert_eq!(code, Some(4), "{text}");
+    assert_eq!(
+        differences(&json, "g"),
+        [("changed".to_string(), "(id) = (7)".to_string())]
+    );
+    assert_eq!(
+        table(&json, "g")["checksum"]["differences"][0]["columns"],
+        serde_json::json!([{"column": "a", "source": "21", "target": "1000"}])
+    );
+}

@@ -26,7 +26,8 @@
 //! | geometry | hex of its EWKB (PostGIS `ST_AsEWKB`) |
 //!
 //! A value's hash is PostgreSQL's own hash of it, seeded with the column's position (1, 2,
-//! ...): `hashint8extended` of integers and of a date's day number, `time_hash_extended`,
+//! ...): `hashint8extended` of integers and of a date's day number (`hashint4extended` in SQL
+//! for smallint, integer and the day number, which gives the same), `time_hash_extended`,
 //! `timestamp_hash_extended` (timestamptz at UTC), `uuid_hash_extended`, and
 //! `hashtextextended` of the canonical text for every other type (and `\N` for NULL). A row's
 //! hash is the XOR of its values' hashes; its key's hash, the XOR of the key columns' hashes.
@@ -45,7 +46,11 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Canon {
     Bool,
+    /// bigint.
     Int,
+    /// smallint and integer: rendered and hashed as `Int` (PostgreSQL's integer hashes agree
+    /// across widths), but hashed in SQL without widening the value first.
+    Int4,
     Float4,
     Float8,
     Numeric,
@@ -71,7 +76,8 @@ impl Canon {
     pub(crate) fn of(t: &DataType) -> Canon {
         match t {
             DataType::Bool => Canon::Bool,
-            DataType::Int2 | DataType::Int4 | DataType::Int8 => Canon::Int,
+            DataType::Int2 | DataType::Int4 => Canon::Int4,
+            DataType::Int8 => Canon::Int,
             DataType::Float4 => Canon::Float4,
             DataType::Float8 => Canon::Float8,
             DataType::Numeric { .. } => Canon::Numeric,
@@ -106,7 +112,7 @@ impl Canon {
 fn pg_value_expr(col: &str, canon: Canon) -> String {
     match canon {
         Canon::Bool => format!("CASE WHEN {col} THEN 't' WHEN NOT {col} THEN 'f' END"),
-        Canon::Int => format!("{col}::text"),
+        Canon::Int | Canon::Int4 => format!("{col}::text"),
         Canon::Float4 => format!(
             "CASE WHEN {col} = 'NaN'::real THEN 'NaN' ELSE encode(float4send({col}), 'hex') END"
         ),
@@ -144,9 +150,10 @@ pub(crate) fn pg_expr(col: &str, canon: Canon) -> String {
 /// position from 1.
 pub(crate) fn pg_hash_expr(col: &str, canon: Canon, seed: u64) -> String {
     let hash = match canon {
-        Canon::Int => format!("hashint8extended({col}::bigint, {seed})"),
+        Canon::Int => format!("hashint8extended({col}, {seed})"),
+        Canon::Int4 => format!("hashint4extended({col}, {seed})"),
         Canon::Date => format!(
-            "CASE WHEN isfinite({col}) THEN hashint8extended({col} - DATE '2000-01-01', {seed}) \
+            "CASE WHEN isfinite({col}) THEN hashint4extended({col} - DATE '2000-01-01', {seed}) \
              ELSE hashtextextended({col}::text, {seed}) END"
         ),
         Canon::Time => format!("time_hash_extended({col}, {seed})"),
@@ -244,7 +251,7 @@ pub(crate) fn column_hash(
     };
     let bad = || format!("a {canon:?} value of {} bytes is malformed", v.len());
     Ok(match canon {
-        Canon::Int => hash_int8_extended(int_value(v).ok_or_else(bad)?, seed),
+        Canon::Int | Canon::Int4 => hash_int8_extended(int_value(v).ok_or_else(bad)?, seed),
         Canon::Date => {
             let days: [u8; 4] = v.try_into().map_err(|_| bad())?;
             match i32::from_be_bytes(days) {
@@ -297,7 +304,7 @@ fn render_value(out: &mut Vec<u8>, canon: Canon, v: &[u8]) -> Result<(), String>
         } else {
             b'f'
         }),
-        Canon::Int => push_int(out, int_value(v).ok_or_else(bad)?),
+        Canon::Int | Canon::Int4 => push_int(out, int_value(v).ok_or_else(bad)?),
         Canon::Float4 => {
             let f = f32::from_be_bytes(v.try_into().map_err(|_| bad())?);
             if f.is_nan() {
@@ -853,7 +860,7 @@ pub(crate) fn display(part: &[u8], canon: Canon) -> String {
     let lossy = || String::from_utf8_lossy(part).into_owned();
     let s = match canon {
         Canon::Bool => if part == b"t" { "true" } else { "false" }.to_string(),
-        Canon::Int | Canon::Numeric | Canon::Uuid | Canon::Bits => lossy(),
+        Canon::Int | Canon::Int4 | Canon::Numeric | Canon::Uuid | Canon::Bits => lossy(),
         Canon::Interval | Canon::Inet | Canon::Geometry => format!("x'{}'", lossy()),
         Canon::Float4 | Canon::Float8 => match unhex(part) {
             Some(b) if b.len() == 4 => f32::from_be_bytes([b[0], b[1], b[2], b[3]]).to_string(),
@@ -960,7 +967,7 @@ fn sort_part(part: &[u8], canon: Canon) -> SortPart {
             .and_then(|s| s.parse::<f64>().ok())
     };
     let n = match canon {
-        Canon::Int | Canon::Numeric => number(part),
+        Canon::Int | Canon::Int4 | Canon::Numeric => number(part),
         Canon::Date | Canon::Time | Canon::Timestamp | Canon::Timestamptz => {
             signed_hex(part).map(|v| v as f64)
         }

@@ -5,9 +5,11 @@
 //! row's hash is the XOR of its values' hashes (see `canonical`). The hash of the row's key
 //! (of the whole row for a table without one) picks its bucket, about `chunk_size` rows each;
 //! a bucket's checksum is its row count and the sum of its row hashes modulo 2^64. Sums do not
-//! depend on row order, so PostgreSQL computes every bucket of a table in one sequential scan
-//! with a (parallel) hash aggregate, no sort, no index; barge computes the source's from its
-//! plan's chunks in parallel, in any order.
+//! depend on row order, so barge computes the source's buckets from its plan's chunks in
+//! parallel, in any order. PostgreSQL first computes only the whole table's count and sum, one
+//! (parallel) sequential scan with no key hash and no grouping; only when that differs from
+//! the sum of the source's buckets does a second scan compute every bucket, with a hash
+//! aggregate (no sort, no index), to find which ones differ.
 //!
 //! Why hash buckets rather than the copy's key ranges: a range must select the same rows on
 //! both sides, which fails when the sides order keys differently (MySQL's collations against
@@ -108,23 +110,103 @@ struct Bucket {
     sum: u64,
 }
 
+/// The source side of the checksum, gathered while the copy streams each chunk: every buffer
+/// the copy sends to PostgreSQL is also hashed on its way ([`CopySums::tee`]), and a chunk's
+/// buckets join its table's once the chunk is committed ([`CopySums::record`]). The
+/// validation after the load then reads from the source only the chunks this run did not
+/// copy (those an interrupted run had committed), so a migration does not read its source
+/// twice, and what is compared is exactly what was sent, from the snapshot the copy read.
+pub(crate) struct CopySums {
+    tables: Vec<std::sync::Mutex<TableSums>>,
+}
+
+struct TableSums {
+    shape: Arc<TableShape>,
+    buckets: Vec<Bucket>,
+    /// Ledger keys of the chunks included.
+    chunks: HashSet<String>,
+}
+
+/// The bucket sums of one chunk, as the copy streamed it.
+pub(crate) struct ChunkSums(Vec<Bucket>);
+
+impl CopySums {
+    pub(crate) fn new(plan: &MigrationPlan, chunk_size: u64) -> CopySums {
+        let tables = plan
+            .schema
+            .tables
+            .iter()
+            .map(|t| {
+                let shape = Arc::new(TableShape::of(t, chunk_size));
+                std::sync::Mutex::new(TableSums {
+                    buckets: vec![Bucket::default(); shape.buckets as usize],
+                    shape,
+                    chunks: HashSet::new(),
+                })
+            })
+            .collect();
+        CopySums { tables }
+    }
+
+    /// A stage between a chunk's reader and its COPY: the returned receiver gets every buffer
+    /// of `rx` unchanged, and the task hashes them on the way (on a blocking thread).
+    pub(crate) fn tee(
+        &self,
+        table: usize,
+        rx: mpsc::Receiver<Bytes>,
+        depth: usize,
+    ) -> (
+        mpsc::Receiver<Bytes>,
+        tokio::task::JoinHandle<Result<ChunkSums, String>>,
+    ) {
+        let shape = crate::sync::lock(&self.tables[table]).shape.clone();
+        let (tx, out) = mpsc::channel(depth);
+        let task = tokio::task::spawn_blocking(move || {
+            consume_chunk(&shape, &Want::Buckets, rx, Some(tx)).map(|c| ChunkSums(c.buckets))
+        });
+        (out, task)
+    }
+
+    /// Chunk `key` (its ledger key) of `table` is committed with these sums.
+    pub(crate) fn record(&self, table: usize, key: String, sums: ChunkSums) {
+        let mut t = crate::sync::lock(&self.tables[table]);
+        if t.chunks.insert(key) {
+            for (b, c) in t.buckets.iter_mut().zip(sums.0) {
+                b.rows += c.rows;
+                b.sum = b.sum.wrapping_add(c.sum);
+            }
+        }
+    }
+
+    /// The sums of `table`'s chunks copied by this run, and the ledger keys of those chunks.
+    fn of(&self, table: usize) -> (Vec<Bucket>, HashSet<String>) {
+        let t = crate::sync::lock(&self.tables[table]);
+        (t.buckets.clone(), t.chunks.clone())
+    }
+}
+
 /// How one table is rendered and bucketed, on both sides.
 #[derive(Debug, Clone)]
 struct TableShape {
+    /// Of the compared columns: the copied ones, in table order.
     canons: Vec<Canon>,
-    /// Indexes of the key columns; empty: the whole row is the key.
+    /// Target names of the compared columns.
+    names: Vec<String>,
+    /// Indexes (among the compared columns) of the key columns; empty: the whole row is the
+    /// key.
     key: Vec<usize>,
     buckets: u64,
 }
 
 impl TableShape {
     fn of(table: &Table, chunk_size: u64) -> TableShape {
-        let canons = table
-            .columns
-            .iter()
-            .map(|c| Canon::of(&c.data_type))
-            .collect();
-        let position = |name: &String| table.columns.iter().position(|c| &c.name == name);
+        // The copied columns: the source stream holds no others, and PostgreSQL computes a
+        // generated column from them.
+        let compared: Vec<&barge_model::Column> =
+            table.columns.iter().filter(|c| c.is_copied()).collect();
+        let canons = compared.iter().map(|c| Canon::of(&c.data_type)).collect();
+        let names = compared.iter().map(|c| c.target_name.clone()).collect();
+        let position = |name: &String| compared.iter().position(|c| &c.name == name);
         let usable = |cols: &[String]| -> Option<Vec<usize>> {
             cols.iter().map(position).collect::<Option<Vec<_>>>()
         };
@@ -146,6 +228,7 @@ impl TableShape {
         };
         TableShape {
             canons,
+            names,
             key,
             buckets,
         }
@@ -173,6 +256,8 @@ impl TableShape {
 /// PostgreSQL, so an expression referenced twice is evaluated twice: the key's hashes are
 /// cheap enough, and a fence (`OFFSET 0`) would forbid a parallel plan.
 struct TargetSql {
+    /// `(rows, hash sum)` of the whole table: the first pass, and the only one when it matches.
+    total: String,
     /// `(bucket, rows, hash sum)` per bucket.
     buckets: String,
     /// `(key, row hash)` of every row in some buckets: ends with `IN (`, for the list and `)`.
@@ -187,11 +272,7 @@ fn target_sql(
     schema: &str,
     quarantine: Option<&str>,
 ) -> TargetSql {
-    let cols: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| quote_ident(&c.target_name))
-        .collect();
+    let cols: Vec<String> = shape.names.iter().map(|c| quote_ident(c)).collect();
     let parts: Vec<String> = cols
         .iter()
         .zip(&shape.canons)
@@ -242,6 +323,7 @@ fn target_sql(
     } else {
         format!("(kh & 2147483647) % {}", shape.buckets)
     };
+    let total = format!("SELECT count(*), sum({row_hash})::text FROM {from}");
     let buckets = format!(
         "SELECT {bucket} AS b, count(*), sum(h)::text FROM \
          (SELECT {key_hash} AS kh, {row_hash} AS h FROM {from}) s GROUP BY 1"
@@ -255,6 +337,7 @@ fn target_sql(
          WHERE k COLLATE \"C\" = ANY($1) AND {bucket} IN ("
     );
     TargetSql {
+        total,
         buckets,
         hashes,
         rows,
@@ -357,11 +440,13 @@ impl CopyReader {
     }
 }
 
-/// Render, hash and collect the rows of one source chunk as they arrive on `rx`.
+/// Render, hash and collect the rows of one source chunk as they arrive on `rx`, passing
+/// every buffer on to `forward` first when there is one (the copy's COPY stream).
 fn consume_chunk(
     shape: &TableShape,
     want: &Want,
     mut rx: mpsc::Receiver<Bytes>,
+    forward: Option<mpsc::Sender<Bytes>>,
 ) -> Result<Collected, String> {
     let mut out = Collected {
         buckets: vec![Bucket::default(); shape.buckets as usize],
@@ -429,6 +514,11 @@ fn consume_chunk(
         Ok(())
     };
     while let Some(buf) = rx.blocking_recv() {
+        if let Some(tx) = &forward {
+            // The COPY ended early (it failed, or was cancelled): its own error says why.
+            tx.blocking_send(buf.clone())
+                .map_err(|_| "the COPY stopped reading".to_string())?;
+        }
         reader.feed(&buf, &mut on_row)?;
     }
     Ok(out)
@@ -468,7 +558,7 @@ async fn source_pass(
             Box::new(|_| {}),
         );
         let (shape, want) = (shape.clone(), want.clone());
-        let consumer = tokio::task::spawn_blocking(move || consume_chunk(&shape, &want, rx));
+        let consumer = tokio::task::spawn_blocking(move || consume_chunk(&shape, &want, rx, None));
         async move {
             let (read, _rejects) = reader.await.map_err(|e| Some(e.to_string()))?;
             let collected = consumer.await.map_err(|e| Some(e.to_string()))?;
@@ -499,6 +589,39 @@ async fn source_pass(
         total.full.extend(collected.full);
     }
     Ok(total)
+}
+
+/// The whole table's row count and hash sum in PostgreSQL; `None` when the table does not
+/// exist.
+async fn target_total(
+    client: &tokio_postgres::Client,
+    sql: &TargetSql,
+    table: &Table,
+) -> Result<Option<Bucket>, EngineError> {
+    let query = &sql.total;
+    let row = match client.query_one(query, &[]).await {
+        Ok(row) => row,
+        Err(e) if e.code().map(|c| c.code()) == Some("42P01") => return Ok(None),
+        Err(e) => {
+            return Err(EngineError::statement(
+                &format!("computing the checksum of `{}`", table.target_name),
+                query,
+                &e,
+            ))
+        }
+    };
+    let bad = |e: tokio_postgres::Error| {
+        EngineError::Setup(format!(
+            "computing the checksum of `{}`: unexpected result: {e}",
+            table.target_name
+        ))
+    };
+    let rows: i64 = row.try_get(0).map_err(bad)?;
+    let sum: Option<String> = row.try_get(1).map_err(bad)?;
+    Ok(Some(Bucket {
+        rows: rows as u64,
+        sum: sum.as_deref().and_then(wrap_sum).unwrap_or(0),
+    }))
 }
 
 /// Bucket sums in PostgreSQL; `None` when the table does not exist.
@@ -603,6 +726,8 @@ pub(crate) struct ChecksumContext<'a> {
     pub chunk_size: u64,
     /// Set on Ctrl-C: stop reading the source.
     pub cancel: Arc<AtomicBool>,
+    /// Sums the copy already computed; those chunks are not read again.
+    pub copied: Option<&'a CopySums>,
 }
 
 /// Source and target row counts and the checksum comparison of table `index`.
@@ -615,17 +740,37 @@ pub(crate) async fn compare_table(
     let shape = Arc::new(TableShape::of(table, cx.chunk_size));
     let sql = target_sql(table, &shape, cx.schema, quarantine);
     let chunks = &cx.plan.tables[index].chunks;
-    let key_names: Vec<String> = shape
-        .key
-        .iter()
-        .map(|i| table.columns[*i].target_name.clone())
-        .collect();
+    let key_names: Vec<String> = shape.key.iter().map(|i| shape.names[*i].clone()).collect();
+    // First the whole table: PostgreSQL skips the key hash and the grouping, which is most of
+    // the cost of the buckets, and a table that matches (the usual case) needs nothing more.
+    // The source side computes its buckets in the same pass anyway.
+    let (copied, unread) = match cx.copied {
+        Some(sums) => {
+            let (buckets, keys) = sums.of(index);
+            let name = &cx.plan.tables[index].source_name;
+            let unread: Vec<KeyRange> = chunks
+                .iter()
+                .filter(|r| !keys.contains(&crate::ledger::item::copy(name, r)))
+                .cloned()
+                .collect();
+            (buckets, unread)
+        }
+        None => (Vec::new(), chunks.clone()),
+    };
     let (source, target) = tokio::join!(
-        source_pass(cx, index, chunks, &shape, Want::Buckets),
-        target_buckets(cx.client, &sql, &shape, table)
+        source_pass(cx, index, &unread, &shape, Want::Buckets),
+        target_total(cx.client, &sql, table)
     );
-    let source = source?.buckets;
-    let source_rows = source.iter().map(|b| b.rows).sum();
+    let mut source = source?.buckets;
+    for (b, c) in source.iter_mut().zip(copied) {
+        b.rows += c.rows;
+        b.sum = b.sum.wrapping_add(c.sum);
+    }
+    let source_total = source.iter().fold(Bucket::default(), |t, b| Bucket {
+        rows: t.rows + b.rows,
+        sum: t.sum.wrapping_add(b.sum),
+    });
+    let source_rows = source_total.rows;
     let mut result = ChecksumResult {
         key: key_names,
         chunks: shape.buckets,
@@ -634,11 +779,18 @@ pub(crate) async fn compare_table(
         differing_rows: 0,
         incomplete: false,
     };
-    let Some(target) = target? else {
+    let Some(target_total) = target? else {
         result.differing_chunks = shape.buckets;
         return Ok((source_rows, None, result));
     };
-    let target_rows = target.iter().map(|b| b.rows).sum();
+    let target_rows = target_total.rows;
+    if target_total == source_total {
+        return Ok((source_rows, Some(target_rows), result));
+    }
+    let Some(target) = target_buckets(cx.client, &sql, &shape, table).await? else {
+        result.differing_chunks = shape.buckets;
+        return Ok((source_rows, None, result));
+    };
     let differing: Vec<u64> = (0..shape.buckets)
         .filter(|b| source[*b as usize] != target[*b as usize])
         .collect();
@@ -691,13 +843,13 @@ pub(crate) async fn compare_table(
         .map(|(kind, key)| {
             let columns = match (row_of(&source_full, &key), row_of(&target_full, &key)) {
                 (Some(s), Some(t)) if kind == DifferenceKind::Changed => {
-                    column_differences(table, &shape.canons, &s, &t)
+                    column_differences(&shape.names, &shape.canons, &s, &t)
                 }
                 _ => Vec::new(),
             };
             RowDifference {
                 kind,
-                row: describe_key(table, &shape, &key),
+                row: describe_key(&shape, &key),
                 columns,
             }
         })
@@ -764,9 +916,9 @@ fn diff_rows<V: Ord>(
 
 /// `(id, from_date) = (7, 2024-01-02)`, or `(a, b) = (...)` with every column for a table
 /// without a key.
-fn describe_key(table: &Table, shape: &TableShape, key: &[u8]) -> String {
+fn describe_key(shape: &TableShape, key: &[u8]) -> String {
     let columns: Vec<usize> = if shape.key.is_empty() {
-        (0..table.columns.len()).collect()
+        (0..shape.names.len()).collect()
     } else {
         shape.key.clone()
     };
@@ -776,15 +928,12 @@ fn describe_key(table: &Table, shape: &TableShape, key: &[u8]) -> String {
         .zip(&canons)
         .map(|(p, c)| canonical::display(p, *c))
         .collect();
-    let names: Vec<&str> = columns
-        .iter()
-        .map(|i| table.columns[*i].target_name.as_str())
-        .collect();
+    let names: Vec<&str> = columns.iter().map(|i| shape.names[*i].as_str()).collect();
     format!("({}) = ({})", names.join(", "), values.join(", "))
 }
 
 fn column_differences(
-    table: &Table,
+    names: &[String],
     canons: &[Canon],
     source: &[u8],
     target: &[u8],
@@ -799,7 +948,7 @@ fn column_differences(
         .enumerate()
         .filter(|(_, ((a, b), _))| a != b)
         .map(|(i, ((a, b), c))| ColumnDifference {
-            column: table.columns[i].target_name.clone(),
+            column: names[i].clone(),
             source: canonical::display(a, *c),
             target: canonical::display(b, *c),
         })

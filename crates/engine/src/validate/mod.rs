@@ -9,6 +9,7 @@ mod canonical;
 mod checksum;
 mod pghash;
 
+pub(crate) use checksum::CopySums;
 pub use checksum::{ChecksumResult, ColumnDifference, DifferenceKind, RowDifference};
 
 use crate::connect::pg_config;
@@ -90,13 +91,15 @@ async fn quarantine(
     (Some(quarantine), rows)
 }
 
-/// Compare every value of every planned table (`validation = "checksum"`).
+/// Compare every value of every planned table (`validation = "checksum"`). `copied`: the
+/// source side of the chunks the copy already hashed, which are not read again.
 pub(crate) async fn checksums(
     plan: &Arc<MigrationPlan>,
     source: &Source,
     pg: &tokio_postgres::Config,
     settings: &Settings,
     cancel: Arc<AtomicBool>,
+    copied: Option<&CopySums>,
 ) -> Result<Vec<TableCheck>, EngineError> {
     let policy = match settings.on_invalid_value {
         barge_config::InvalidValuePolicy::Error => barge_model::InvalidValuePolicy::Error,
@@ -119,6 +122,7 @@ pub(crate) async fn checksums(
                 workers: settings.workers,
                 chunk_size: settings.chunk_size,
                 cancel,
+                copied,
             };
             let (source_rows, target_rows, result) =
                 checksum::compare_table(&cx, i, q.as_deref()).await?;
@@ -230,7 +234,7 @@ async fn compare(
     let pg = pg_config(&settings.target.connection)?;
     if settings.validation == Validation::Checksum {
         let cancel = Arc::new(AtomicBool::new(false));
-        checksums(plan, &source, &pg, settings, cancel).await
+        checksums(plan, &source, &pg, settings, cancel, None).await
     } else {
         let client = barge_pg::connect(&pg).await?;
         row_counts(plan, &source, &client, &settings.schema).await
