@@ -201,16 +201,7 @@ reset_target() {
 
 max_rss() { cat "$@" | awk '$2 > m { m = $2 } END { print m + 0 }'; }
 
-run_barge() {
-    local t0 t1
-    LOG="${LOGS}/barge-run$1.log"
-    t0="$(now)"
-    /usr/bin/time -f '%e %M' -o "${LOGS}/barge.time" \
-        "${barge_bin}" migrate "${DATA}/barge-employees.toml" >"${LOG}" 2>&1 || return 1
-    t1="$(now)"
-    WALL="$(elapsed "${t0}" "${t1}")"
-    RSS_KB="$(max_rss "${LOGS}/barge.time")"
-}
+run_barge() { time_barge barge "$1" migrate "${DATA}/barge-employees.toml"; }
 
 run_pgloader() {
     local t0 t1 rc=0

@@ -25,6 +25,21 @@ build_barge() {
     [[ -x ${barge_bin} ]] || die "no barge binary at \`${barge_bin}\`"
 }
 
+# One timed barge command: `time_barge TOOL RUN ARG...` runs `${barge_bin} ARG...` with its
+# output in ${LOGS}/TOOL-runRUN.log, and sets WALL (seconds), RSS_KB (peak resident set) and
+# LOG for the run.
+# shellcheck disable=SC2034 # WALL and RSS_KB are read by the sourcing script
+time_barge() {
+    local tool="$1" run="$2" t0 t1
+    shift 2
+    LOG="${LOGS}/${tool}-run${run}.log"
+    t0="$(now)"
+    /usr/bin/time -f '%e %M' -o "${LOGS}/${tool}.time" "${barge_bin}" "$@" >"${LOG}" 2>&1 || return 1
+    t1="$(now)"
+    WALL="$(elapsed "${t0}" "${t1}")"
+    RSS_KB="$(awk '{ print $2 }' "${LOGS}/${tool}.time")"
+}
+
 # pgloader can exit 0 after logging errors (rejected rows, a failed index or foreign key):
 # fail unless its log ($1) has none and its summary's ($2) total line counts none ("✓" or 0).
 pgloader_clean() {

@@ -134,27 +134,13 @@ reset_target() {
 
 # The barge runs also set COPY_S: the copy phase's seconds, as barge reports them.
 run_barge() {
-    local t0 t1
-    LOG="${LOGS}/barge-run$1.log"
-    t0="$(now)"
-    /usr/bin/time -f '%e %M' -o "${LOGS}/barge.time" \
-        "${barge_bin}" migrate "${DATA}/barge-salaries.toml" >"${LOG}" 2>&1 || return 1
-    t1="$(now)"
-    WALL="$(elapsed "${t0}" "${t1}")"
-    RSS_KB="$(awk '{ print $2 }' "${LOGS}/barge.time")"
+    time_barge barge "$1" migrate "${DATA}/barge-salaries.toml" || return 1
     COPY_S="$(copy_seconds "${LOG}")"
 }
 
 # The migration again with `validation = "checksum"` (exits non-zero on any difference).
 run_barge_check() {
-    local t0 t1
-    LOG="${LOGS}/barge+check-run$1.log"
-    t0="$(now)"
-    /usr/bin/time -f '%e %M' -o "${LOGS}/barge+check.time" \
-        "${barge_bin}" migrate "${DATA}/barge-salaries-check.toml" >"${LOG}" 2>&1 || return 1
-    t1="$(now)"
-    WALL="$(elapsed "${t0}" "${t1}")"
-    RSS_KB="$(awk '{ print $2 }' "${LOGS}/barge+check.time")"
+    time_barge barge+check "$1" migrate "${DATA}/barge-salaries-check.toml" || return 1
     COPY_S="$(copy_seconds "${LOG}")"
 }
 
@@ -166,14 +152,7 @@ copy_seconds() {
 
 # The checksum validation of what barge just loaded (run right after run_barge).
 run_checksum() {
-    local t0 t1
-    LOG="${LOGS}/checksum-run$1.log"
-    t0="$(now)"
-    /usr/bin/time -f '%e %M' -o "${LOGS}/checksum.time" \
-        "${barge_bin}" validate "${DATA}/barge-salaries.toml" --validation checksum >"${LOG}" 2>&1 || return 1
-    t1="$(now)"
-    WALL="$(elapsed "${t0}" "${t1}")"
-    RSS_KB="$(awk '{ print $2 }' "${LOGS}/checksum.time")"
+    time_barge checksum "$1" validate "${DATA}/barge-salaries.toml" --validation checksum
 }
 
 run_pgloader() {

@@ -591,6 +591,39 @@ async fn source_pass(
     Ok(total)
 }
 
+/// The rows of one checksum query on the target; `None` when the table does not exist.
+async fn checksum_rows(
+    client: &tokio_postgres::Client,
+    query: &str,
+    table: &Table,
+) -> Result<Option<Vec<tokio_postgres::Row>>, EngineError> {
+    match client.query(query, &[]).await {
+        Ok(rows) => Ok(Some(rows)),
+        Err(e) if e.code().map(|c| c.code()) == Some("42P01") => Ok(None),
+        Err(e) => Err(EngineError::statement(
+            &format!("computing the checksum of `{}`", table.target_name),
+            query,
+            &e,
+        )),
+    }
+}
+
+/// The row count and hash sum in columns `at` and `at + 1` of a checksum row.
+fn bucket_at(row: &tokio_postgres::Row, at: usize, table: &Table) -> Result<Bucket, EngineError> {
+    let bad = |e: tokio_postgres::Error| {
+        EngineError::Setup(format!(
+            "computing the checksum of `{}`: unexpected result: {e}",
+            table.target_name
+        ))
+    };
+    let rows: i64 = row.try_get(at).map_err(bad)?;
+    let sum: Option<String> = row.try_get(at + 1).map_err(bad)?;
+    Ok(Bucket {
+        rows: rows as u64,
+        sum: sum.as_deref().and_then(wrap_sum).unwrap_or(0),
+    })
+}
+
 /// The whole table's row count and hash sum in PostgreSQL; `None` when the table does not
 /// exist.
 async fn target_total(
@@ -598,30 +631,16 @@ async fn target_total(
     sql: &TargetSql,
     table: &Table,
 ) -> Result<Option<Bucket>, EngineError> {
-    let query = &sql.total;
-    let row = match client.query_one(query, &[]).await {
-        Ok(row) => row,
-        Err(e) if e.code().map(|c| c.code()) == Some("42P01") => return Ok(None),
-        Err(e) => {
-            return Err(EngineError::statement(
-                &format!("computing the checksum of `{}`", table.target_name),
-                query,
-                &e,
-            ))
-        }
+    let Some(rows) = checksum_rows(client, &sql.total, table).await? else {
+        return Ok(None);
     };
-    let bad = |e: tokio_postgres::Error| {
-        EngineError::Setup(format!(
-            "computing the checksum of `{}`: unexpected result: {e}",
+    match rows.first() {
+        Some(row) => bucket_at(row, 0, table).map(Some),
+        None => Err(EngineError::Setup(format!(
+            "computing the checksum of `{}`: no result row",
             table.target_name
-        ))
-    };
-    let rows: i64 = row.try_get(0).map_err(bad)?;
-    let sum: Option<String> = row.try_get(1).map_err(bad)?;
-    Ok(Some(Bucket {
-        rows: rows as u64,
-        sum: sum.as_deref().and_then(wrap_sum).unwrap_or(0),
-    }))
+        ))),
+    }
 }
 
 /// Bucket sums in PostgreSQL; `None` when the table does not exist.
@@ -631,34 +650,21 @@ async fn target_buckets(
     shape: &TableShape,
     table: &Table,
 ) -> Result<Option<Vec<Bucket>>, EngineError> {
-    let query = &sql.buckets;
-    let rows = match client.query(query, &[]).await {
-        Ok(rows) => rows,
-        Err(e) if e.code().map(|c| c.code()) == Some("42P01") => return Ok(None),
-        Err(e) => {
-            return Err(EngineError::statement(
-                &format!("computing the checksum of `{}`", table.target_name),
-                query,
-                &e,
-            ))
-        }
+    let Some(rows) = checksum_rows(client, &sql.buckets, table).await? else {
+        return Ok(None);
     };
     let mut out = vec![Bucket::default(); shape.buckets as usize];
-    let bad = |e: tokio_postgres::Error| {
-        EngineError::Setup(format!(
-            "computing the checksum of `{}`: unexpected result: {e}",
-            table.target_name
-        ))
-    };
     for r in rows {
-        let b: i64 = r.try_get(0).map_err(bad)?;
-        let n: i64 = r.try_get(1).map_err(bad)?;
-        let sum: Option<String> = r.try_get(2).map_err(bad)?;
+        let b: i64 = r.try_get(0).map_err(|e| {
+            EngineError::Setup(format!(
+                "computing the checksum of `{}`: unexpected result: {e}",
+                table.target_name
+            ))
+        })?;
         let slot = out
             .get_mut(b as usize)
             .ok_or_else(|| EngineError::Setup(format!("checksum bucket {b} out of range")))?;
-        slot.rows = n as u64;
-        slot.sum = sum.as_deref().and_then(wrap_sum).unwrap_or(0);
+        *slot = bucket_at(&r, 1, table)?;
     }
     Ok(Some(out))
 }
