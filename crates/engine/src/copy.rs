@@ -3,7 +3,8 @@
 //!
 //! A worker owns one PostgreSQL connection. For each chunk it starts a reader (a blocking
 //! thread for SQLite) that encodes rows into binary COPY buffers and hands them over a bounded
-//! channel (so memory is `workers x CHANNEL_DEPTH x BUFFER_BYTES`, whatever the table size),
+//! channel (so memory is `workers x CHANNEL_DEPTH x BUFFER_BYTES`, twice that with checksum
+//! validation, which hashes each buffer on its way; whatever the table size),
 //! streams them into `COPY ... FROM STDIN`, and commits only when the reader finished cleanly;
 //! a failed or cancelled chunk rolls back and leaves nothing behind. A transient failure (lost
 //! connection, server restart) retries that chunk alone with backoff on a new connection;
@@ -225,6 +226,10 @@ async fn worker(run: Arc<CopyRun>, pg: tokio_postgres::Config) {
                 if let Some(c) = &client {
                     let key = item::copy(&run.plan.tables[item.table].source_name, &item.range);
                     if let Ok(Some(rows)) = run.ledger.committed(c, &key).await {
+                        // The attempt whose acknowledgement was lost did commit: its sums hold.
+                        if let Some(sums) = &run.sums {
+                            sums.committed(&key);
+                        }
                         mark_done(&run, &item, rows);
                         break;
                     }
@@ -374,26 +379,23 @@ async fn copy_item(
         }
         (Ok(_), Err(e)) => Err(pg_failure(e)),
     };
-    // The chunk's checksum, only for a chunk that loaded: a failed one is retried whole.
-    let (outcome, chunk_sums) = match (outcome, hashing) {
-        (Ok(rows), Some(task)) => match task.await {
-            Ok(Ok(sums)) => (Ok(rows), Some(sums)),
-            Ok(Err(e)) => (
-                Err(ItemError::Failed {
-                    message: format!("checksum of a chunk of table `{}`: {e}", table.name),
-                    transient: false,
-                }),
-                None,
-            ),
-            Err(e) => (
-                Err(ItemError::Failed {
-                    message: format!("checksum of a chunk of table `{}` failed: {e}", table.name),
-                    transient: false,
-                }),
-                None,
-            ),
+    // The chunk's checksum, kept only for a chunk that loaded (a failed one is retried
+    // whole). The hashing never holds the COPY back: when it fails, the chunk loads anyway
+    // and validation reads it from the source again, where the failure is reported.
+    let chunk_sums = match hashing {
+        Some(task) => match (&outcome, task.await) {
+            (Ok(_), Ok(Ok(sums))) => Some(sums),
+            (Ok(_), Ok(Err(e))) => {
+                checksum_skipped(run, &table.name, &e);
+                None
+            }
+            (Ok(_), Err(e)) => {
+                checksum_skipped(run, &table.name, &e.to_string());
+                None
+            }
+            (Err(_), _) => None,
         },
-        (outcome, _) => (outcome, None),
+        None => None,
     };
     let rows = match outcome {
         Ok(rows) => rows,
@@ -404,6 +406,9 @@ async fn copy_item(
         }
     };
     let key = item::copy(&table_plan.source_name, &item.range);
+    if let (Some(all), Some(chunk)) = (&run.sums, chunk_sums) {
+        all.stage(item.table, key.clone(), chunk);
+    }
     let lines: Vec<String> = rejects
         .iter()
         .filter_map(|r| serde_json::to_string(r).ok())
@@ -436,11 +441,18 @@ async fn copy_item(
     if let Err(e) = run.rejects.append(&lines) {
         run.sink.event(ProgressEvent::Warning(e));
     }
-    if let (Some(all), Some(chunk)) = (&run.sums, chunk_sums) {
-        all.record(item.table, key, chunk);
+    if let Some(all) = &run.sums {
+        all.committed(&key);
     }
     mark_done(run, item, rows);
     Ok(())
+}
+
+/// A chunk's checksum could not be computed during the copy: say so; validation reads it.
+fn checksum_skipped(run: &CopyRun, table: &str, why: &str) {
+    run.sink.event(ProgressEvent::Warning(format!(
+        "table `{table}`: a chunk's checksum could not be computed while copying it ({why}); validation reads that chunk from the source again"
+    )));
 }
 
 /// Bookkeeping after a chunk is committed: progress, and the table's keys once it is whole.

@@ -160,33 +160,42 @@ async fn blocking<T: Send + 'static>(
         .map_err(EngineError::from)
 }
 
-/// The thread every MySQL chunk reader runs on: one single-threaded runtime, started on
-/// first use and kept for the life of the process.
+/// The threads MySQL chunk readers run on: single-threaded runtimes, one per 4 cores (one on
+/// up to 7 cores), started on first use and kept for the life of the process; readers are
+/// dealt to them in turn.
 ///
 /// Why not the main runtime's worker threads: mysql_async hands every packet a buffer from
 /// one process-wide pool (an atomic queue and an `Arc` count), and readers on several threads
 /// fight over those cache lines. Measured on the employees benchmark (2 cores), that pool was
 /// 36% of barge's CPU with two readers on two threads, and 7% with one. On one thread the
-/// readers still overlap (each waits on its own socket), decoding stays well ahead of what
-/// PostgreSQL ingests, and the COPY side keeps the main runtime's threads.
+/// readers still overlap (each waits on its own socket), decoding stays ahead of what
+/// PostgreSQL ingests, and the COPY side keeps the main runtime's threads. On bigger
+/// machines a few such threads keep decoding from becoming the limit.
 fn mysql_reader_runtime() -> &'static tokio::runtime::Handle {
-    static HANDLE: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("mysql-readers".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("the MySQL reader runtime starts");
-                let _ = tx.send(runtime.handle().clone());
-                runtime.block_on(std::future::pending::<()>());
-            })
-            .expect("the MySQL reader thread starts");
-        rx.recv()
-            .expect("the MySQL reader runtime reports its handle")
-    })
+    static HANDLES: std::sync::OnceLock<Vec<tokio::runtime::Handle>> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let handles = HANDLES.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (0..(cores / 4).max(1)).map(start_reader_thread).collect()
+    });
+    &handles[NEXT.fetch_add(1, Ordering::Relaxed) % handles.len()]
+}
+
+fn start_reader_thread(n: usize) -> tokio::runtime::Handle {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("mysql-readers-{n}"))
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a MySQL reader runtime starts");
+            let _ = tx.send(runtime.handle().clone());
+            runtime.block_on(std::future::pending::<()>());
+        })
+        .expect("a MySQL reader thread starts");
+    rx.recv()
+        .expect("a MySQL reader runtime reports its handle")
 }
 
 /// Why a chunk's reader stopped early.

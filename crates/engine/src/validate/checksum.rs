@@ -111,13 +111,18 @@ struct Bucket {
 }
 
 /// The source side of the checksum, gathered while the copy streams each chunk: every buffer
-/// the copy sends to PostgreSQL is also hashed on its way ([`CopySums::tee`]), and a chunk's
-/// buckets join its table's once the chunk is committed ([`CopySums::record`]). The
-/// validation after the load then reads from the source only the chunks this run did not
-/// copy (those an interrupted run had committed), so a migration does not read its source
-/// twice, and what is compared is exactly what was sent, from the snapshot the copy read.
+/// the copy sends to PostgreSQL is also hashed on its way ([`CopySums::tee`]); a chunk's sums
+/// are staged before its commit ([`CopySums::stage`]) and join its table's once the commit is
+/// known to have happened ([`CopySums::committed`], also after a lost acknowledgement that
+/// the ledger settles). The validation after the load then reads from the source only the
+/// chunks whose sums are missing (those an interrupted run had committed, or whose hashing
+/// failed), so a migration does not read its source twice, and what is compared is exactly
+/// what was sent, from the snapshot the copy read.
 pub(crate) struct CopySums {
     tables: Vec<std::sync::Mutex<TableSums>>,
+    /// Sums of chunks whose commit is under way or unsettled, by ledger key: at most one per
+    /// chunk in flight, the latest attempt's.
+    staged: std::sync::Mutex<std::collections::HashMap<String, (usize, ChunkSums)>>,
 }
 
 struct TableSums {
@@ -145,7 +150,10 @@ impl CopySums {
                 })
             })
             .collect();
-        CopySums { tables }
+        CopySums {
+            tables,
+            staged: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
     }
 
     /// A stage between a chunk's reader and its COPY: the returned receiver gets every buffer
@@ -167,10 +175,19 @@ impl CopySums {
         (out, task)
     }
 
-    /// Chunk `key` (its ledger key) of `table` is committed with these sums.
-    pub(crate) fn record(&self, table: usize, key: String, sums: ChunkSums) {
+    /// The sums of an attempt at chunk `key` (its ledger key) of `table`, about to commit;
+    /// they replace an earlier attempt's.
+    pub(crate) fn stage(&self, table: usize, key: String, sums: ChunkSums) {
+        crate::sync::lock(&self.staged).insert(key, (table, sums));
+    }
+
+    /// Chunk `key` is committed: its staged sums (if any) join its table's, once.
+    pub(crate) fn committed(&self, key: &str) {
+        let Some((table, sums)) = crate::sync::lock(&self.staged).remove(key) else {
+            return;
+        };
         let mut t = crate::sync::lock(&self.tables[table]);
-        if t.chunks.insert(key) {
+        if t.chunks.insert(key.to_string()) {
             for (b, c) in t.buckets.iter_mut().zip(sums.0) {
                 b.rows += c.rows;
                 b.sum = b.sum.wrapping_add(c.sum);
@@ -513,15 +530,32 @@ fn consume_chunk(
         }
         Ok(())
     };
+    // Behind a COPY, a failure to hash must not stop the stream (the chunk still loads): it
+    // stops the hashing only, and is returned at the end.
+    let mut failed: Option<String> = None;
     while let Some(buf) = rx.blocking_recv() {
         if let Some(tx) = &forward {
             // The COPY ended early (it failed, or was cancelled): its own error says why.
             tx.blocking_send(buf.clone())
                 .map_err(|_| "the COPY stopped reading".to_string())?;
         }
-        reader.feed(&buf, &mut on_row)?;
+        if failed.is_some() {
+            continue;
+        }
+        let fed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reader.feed(&buf, &mut on_row)
+        }))
+        .unwrap_or_else(|_| Err("hashing a row panicked".to_string()));
+        match fed {
+            Ok(()) => {}
+            Err(e) if forward.is_some() => failed = Some(e),
+            Err(e) => return Err(e),
+        }
     }
-    Ok(out)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
 
 /// One pass over the source table through the copy's encoder, `workers` chunks at a time.
@@ -797,6 +831,8 @@ pub(crate) async fn compare_table(
         result.differing_chunks = shape.buckets;
         return Ok((source_rows, None, result));
     };
+    // The result describes this later scan (a target written to meanwhile may match now).
+    let target_rows = target.iter().map(|b| b.rows).sum();
     let differing: Vec<u64> = (0..shape.buckets)
         .filter(|b| source[*b as usize] != target[*b as usize])
         .collect();
@@ -995,6 +1031,47 @@ mod tests {
             assert_eq!(seen[1].1, None);
             assert_eq!(seen[2].1.as_deref(), Some(&b"xy"[..]));
         }
+    }
+
+    /// Behind a COPY, a value the hashing cannot read stops the hashing, not the stream:
+    /// every buffer still reaches the COPY, and the error comes at the end.
+    #[test]
+    fn a_hashing_failure_does_not_stop_the_copy_stream() {
+        let shape = TableShape {
+            canons: vec![Canon::Int4, Canon::Date],
+            names: vec!["id".into(), "day".into()],
+            key: vec![0],
+            buckets: 1,
+        };
+        let mut buf = barge_pgcopy::CopyBuffer::new(256);
+        buf.begin_row(2);
+        buf.i32(1);
+        buf.i32(10);
+        let first = buf.split();
+        // A date of 3 bytes is no date.
+        buf.begin_row(2);
+        buf.i32(2);
+        buf.bytes(b"bad");
+        let second = buf.split();
+        buf.begin_row(2);
+        buf.i32(3);
+        buf.i32(30);
+        buf.finish();
+        let third = buf.split();
+        let (in_tx, in_rx) = mpsc::channel(8);
+        let (out_tx, mut out_rx) = mpsc::channel(8);
+        for b in [&first, &second, &third] {
+            in_tx.try_send(b.clone()).unwrap();
+        }
+        drop(in_tx);
+        let result = consume_chunk(&shape, &Want::Buckets, in_rx, Some(out_tx));
+        let err = result.err().expect("the malformed date is reported");
+        assert!(err.contains("malformed"), "{err}");
+        let mut forwarded = Vec::new();
+        while let Ok(b) = out_rx.try_recv() {
+            forwarded.push(b);
+        }
+        assert_eq!(forwarded, vec![first, second, third]);
     }
 
     #[test]
