@@ -302,6 +302,7 @@ async fn run_migration(
             }
         }
         let snapshot_source = source.clone();
+        index_pool.copy_running(true);
         copy_sums = (settings.validation == barge_config::Validation::Checksum)
             .then(|| Arc::new(crate::validate::CopySums::new(&plan, settings.chunk_size)));
         let outcome = copy_all(
@@ -321,6 +322,7 @@ async fn run_migration(
             on_table_done.clone(),
         )
         .await;
+        index_pool.copy_running(false);
         if single_tx {
             snapshot_source.end_snapshot().await;
         }
