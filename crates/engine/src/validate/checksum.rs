@@ -110,6 +110,23 @@ struct Bucket {
     sum: u64,
 }
 
+impl Bucket {
+    /// Both buckets' rows together: counts add, sums add modulo 2^64.
+    fn plus(self, other: Bucket) -> Bucket {
+        Bucket {
+            rows: self.rows + other.rows,
+            sum: self.sum.wrapping_add(other.sum),
+        }
+    }
+}
+
+/// Add `more` to `into`, bucket by bucket.
+fn add_buckets(into: &mut [Bucket], more: &[Bucket]) {
+    for (b, m) in into.iter_mut().zip(more) {
+        *b = b.plus(*m);
+    }
+}
+
 /// The source side of the checksum, gathered while the copy streams each chunk: every buffer
 /// the copy sends to PostgreSQL is also hashed on its way ([`CopySums::tee`]); a chunk's sums
 /// are staged before its commit ([`CopySums::stage`]) and join its table's once the commit is
@@ -188,10 +205,7 @@ impl CopySums {
         };
         let mut t = crate::sync::lock(&self.tables[table]);
         if t.chunks.insert(key.to_string()) {
-            for (b, c) in t.buckets.iter_mut().zip(sums.0) {
-                b.rows += c.rows;
-                b.sum = b.sum.wrapping_add(c.sum);
-            }
+            add_buckets(&mut t.buckets, &sums.0);
         }
     }
 
@@ -615,10 +629,7 @@ async fn source_pass(
             Err(Some(e)) if !cancel.load(Ordering::Relaxed) => return Err(fail(e)),
             Err(_) => return Err(EngineError::Interrupted),
         };
-        for (t, c) in total.buckets.iter_mut().zip(&collected.buckets) {
-            t.rows += c.rows;
-            t.sum = t.sum.wrapping_add(c.sum);
-        }
+        add_buckets(&mut total.buckets, &collected.buckets);
         total.rows.extend(collected.rows);
         total.full.extend(collected.full);
     }
@@ -802,14 +813,8 @@ pub(crate) async fn compare_table(
         target_total(cx.client, &sql, table)
     );
     let mut source = source?.buckets;
-    for (b, c) in source.iter_mut().zip(copied) {
-        b.rows += c.rows;
-        b.sum = b.sum.wrapping_add(c.sum);
-    }
-    let source_total = source.iter().fold(Bucket::default(), |t, b| Bucket {
-        rows: t.rows + b.rows,
-        sum: t.sum.wrapping_add(b.sum),
-    });
+    add_buckets(&mut source, &copied);
+    let source_total = source.iter().fold(Bucket::default(), |t, b| t.plus(*b));
     let source_rows = source_total.rows;
     let mut result = ChecksumResult {
         key: key_names,
