@@ -25,6 +25,10 @@ use crate::settings::{
 /// pgferry caps the default at 8: more parallel COPY streams rarely help one PostgreSQL server.
 const MAX_DEFAULT_WORKERS: usize = 8;
 const DEFAULT_CHUNK_SIZE: u64 = 100_000;
+/// Enough for an index build over a few million rows to sort in memory rather than on disk
+/// (PostgreSQL's own default is 64MB); with `index_workers` builds at once, the server may
+/// use this much per build.
+const DEFAULT_MAINTENANCE_WORK_MEM: &str = "256MB";
 const DEFAULT_REJECT_FILE: &str = "barge_rejects.jsonl";
 /// PostgreSQL truncates longer identifiers (NAMEDATALEN - 1).
 const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -154,6 +158,8 @@ pub(crate) fn build(
         None | Some(0) => workers,
         Some(n) => ctx.count("index_workers", n)?,
     };
+    let maintenance_work_mem =
+        ctx.memory("maintenance_work_mem", raw.maintenance_work_mem.take())?;
     let chunk_size = match raw.chunk_size {
         None => DEFAULT_CHUNK_SIZE,
         Some(n) => u64::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| {
@@ -271,6 +277,7 @@ pub(crate) fn build(
             .unwrap_or(false),
         workers,
         index_workers,
+        maintenance_work_mem,
         chunk_size,
         copy_risk_analysis: raw.copy_risk_analysis.unwrap_or(true),
         resume,
@@ -825,6 +832,31 @@ impl Ctx<'_> {
                 None,
             )
         })
+    }
+
+    /// A PostgreSQL memory setting: a whole number with an optional unit (`kB`, `MB`, `GB`,
+    /// `TB`), or `"server"` for the server's own value; absent means
+    /// [`DEFAULT_MAINTENANCE_WORK_MEM`].
+    fn memory(&self, key: &str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+        let Some(value) = value else {
+            return Ok(Some(DEFAULT_MAINTENANCE_WORK_MEM.to_owned()));
+        };
+        if value == "server" {
+            return Ok(None);
+        }
+        let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &value[digits.len()..];
+        let number_ok = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        if number_ok && ["", "kB", "MB", "GB", "TB"].contains(&unit) {
+            return Ok(Some(value));
+        }
+        Err(self.invalid(
+            key,
+            &format!(
+                "must be a size such as `256MB` (units kB, MB, GB, TB) or `server`, got `{value}`"
+            ),
+            Some("`server` keeps the PostgreSQL server's own setting".to_owned()),
+        ))
     }
 
     fn workers(&self, workers: Option<i64>) -> Result<usize, ConfigError> {

@@ -40,6 +40,7 @@ pub(crate) struct RawConfig {
     pub replicate_on_update_current_timestamp: Option<bool>,
     pub workers: Option<i64>,
     pub index_workers: Option<i64>,
+    pub maintenance_work_mem: Option<String>,
     pub chunk_size: Option<i64>,
     pub copy_risk_analysis: Option<bool>,
     pub resume: Option<bool>,

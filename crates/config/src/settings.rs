@@ -355,6 +355,9 @@ pub struct Settings {
     pub workers: usize,
     /// Parallel index builds, at least 1.
     pub index_workers: usize,
+    /// `maintenance_work_mem` of barge's PostgreSQL sessions (what an index build may sort
+    /// in memory), as PostgreSQL spells it (`256MB`); `None` keeps the server's own setting.
+    pub maintenance_work_mem: Option<String>,
     /// Rows (key-range width) per copy chunk, at least 1.
     pub chunk_size: u64,
     pub copy_risk_analysis: bool,

@@ -413,7 +413,11 @@ async fn copy_item(
         .iter()
         .filter_map(|r| serde_json::to_string(r).ok())
         .collect();
-    let mut commit = run.ledger.record_sql(&key, rows);
+    // The chunk's commit does not wait for its WAL to reach disk (see the ledger's module
+    // docs: a server crash loses the chunk and its record together, and a later synchronous
+    // commit makes every earlier one durable before the run reports success).
+    let mut commit = String::from("SET LOCAL synchronous_commit = off;\n");
+    commit.push_str(&run.ledger.record_sql(&key, rows));
     if let Some(sql) = run.ledger.rejects_sql(&key, &lines) {
         commit.push_str(";\n");
         commit.push_str(&sql);

@@ -6,6 +6,12 @@
 //! is either done and recorded or absent. `--resume` reads this truth and skips what is
 //! recorded; the checkpoint file is only a report of it. The rows live in schema `_barge` of
 //! the target database, keyed by target schema, and are removed after a successful run.
+//!
+//! Copy chunks commit with `synchronous_commit = off`: the commit returns before its WAL is
+//! on disk. A server crash may then lose the last chunks acknowledged, but each together with
+//! its ledger row, so the ledger still tells the truth and `--resume` copies them again. Every
+//! later synchronous commit (keys, indexes, [`Ledger::finish`]) flushes the WAL up to itself,
+//! and so every chunk before it, before the run can report success.
 
 use crate::EngineError;
 use barge_pg::ddl::quote_literal;

@@ -109,6 +109,14 @@ async fn run_migration(
     let mut pg = pg_config(&settings.target.connection)?;
     // Every session of a run carries its target schema, so a later run can see them.
     pg.application_name(session_name(schema));
+    if let Some(mem) = &settings.maintenance_work_mem {
+        // Index builds sort in memory up to this much (checked to be a plain size).
+        let options = match pg.get_options() {
+            Some(o) if !o.trim().is_empty() => format!("{o} -c maintenance_work_mem={mem}"),
+            _ => format!("-c maintenance_work_mem={mem}"),
+        };
+        pg.options(&options);
+    }
     let client = barge_pg::connect(&pg).await?;
     let checkpoint_path = Checkpoint::path_for(&settings.base_dir);
 

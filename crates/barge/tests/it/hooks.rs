@@ -171,3 +171,28 @@ fn chaos_hooks_do_not_run_twice_after_resume() {
         ["before_data", "after_data", "before_fk", "after_all"]
     );
 }
+
+/// barge's sessions (index builds among them) carry `maintenance_work_mem`: 256MB unless
+/// configured, and the server's own value with `server`. The hook runs in such a session.
+#[test]
+fn sessions_carry_maintenance_work_mem() {
+    let fx = Fixture::sqlite("CREATE TABLE t (id INTEGER PRIMARY KEY);");
+    fx.write(
+        "mem.sql",
+        "CREATE TABLE {{schema}}.mem AS SELECT current_setting('maintenance_work_mem') AS m;\n",
+    );
+    let db = PgDb::new();
+    let server = db.scalar("SELECT current_setting('maintenance_work_mem')");
+    for (line, expected) in [
+        ("", Some("256MB".to_string())),
+        ("maintenance_work_mem = \"96MB\"", Some("96MB".to_string())),
+        ("maintenance_work_mem = \"server\"", server),
+    ] {
+        let cfg = fx.config_toml(
+            &db,
+            &format!("schema = \"m\"\non_schema_exists = \"recreate\"\n{line}\n\n[hooks]\nafter_all = [\"mem.sql\"]"),
+        );
+        assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+        assert_eq!(db.scalar("SELECT m FROM m.mem"), expected, "{line}");
+    }
+}

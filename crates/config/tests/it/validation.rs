@@ -304,3 +304,27 @@ fn unreadable_config_file_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn maintenance_work_mem_is_a_size_or_server() {
+    assert_eq!(
+        parse(MINIMAL).unwrap().maintenance_work_mem.as_deref(),
+        Some("256MB")
+    );
+    for (value, expected) in [
+        ("1GB", Some("1GB")),
+        ("65536", Some("65536")),
+        ("server", None),
+    ] {
+        let s = parse(&with_top(&format!("maintenance_work_mem = \"{value}\""))).expect(value);
+        assert_eq!(s.maintenance_work_mem.as_deref(), expected, "{value}");
+    }
+    // Anything else would reach PostgreSQL's startup options: refused here, by name.
+    for bad in ["", "MB", "256 MB", "256mb", "1GB -c fsync=off", "-1"] {
+        let err = parse_err(&with_top(&format!("maintenance_work_mem = \"{bad}\"")));
+        assert!(
+            err.contains("maintenance_work_mem") && err.contains("must be a size such as `256MB`"),
+            "{bad}: {err}"
+        );
+    }
+}
