@@ -9,16 +9,12 @@
 //! - TIME: may be negative or past 24 hours (`-838:59:59`); only 00:00..24:00 fits `time`.
 //! - Zero dates (`0000-00-00`, zero month or day) follow `zero_date_mode`.
 
-use crate::chunk::{base_type, chunk_key, collations};
+use crate::chunk::base_type;
+use crate::quote_ident;
 use crate::types::is_spatial;
-use crate::{quote_ident, MysqlError, MysqlSource};
-use barge_config::{NulByteMode, ZeroDateMode};
-use barge_model::{DataType, Expr, InvalidValuePolicy, KeyRange, Literal, Reject, Table};
+use barge_model::{DataType, Expr, Literal, Table};
 use barge_pgcopy::{temporal, CopyBuffer};
-use bytes::Bytes;
-use mysql_async::prelude::Queryable;
 use mysql_async::Value;
-use std::collections::BTreeMap;
 
 /// How one column's bytes become a binary COPY value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +64,7 @@ pub(crate) enum ColumnEncoder {
 }
 
 impl ColumnEncoder {
-    fn for_column(table: &Table, column: &barge_model::Column, swap_uuid: bool) -> Self {
+    pub(crate) fn for_column(table: &Table, column: &barge_model::Column, swap_uuid: bool) -> Self {
         let base = base_type(&column.source_type);
         match &column.data_type {
             DataType::Bool => ColumnEncoder::Bool,
@@ -107,7 +103,7 @@ impl ColumnEncoder {
     }
 
     /// The select-list expression for the column.
-    fn select_expr(&self, column: &barge_model::Column) -> String {
+    pub(crate) fn select_expr(&self, column: &barge_model::Column) -> String {
         let q = quote_ident(&column.name);
         let base = base_type(&column.source_type);
         match self {
@@ -144,7 +140,7 @@ pub(crate) enum Refusal {
     Nul,
 }
 
-type Encoded = Result<(), Refusal>;
+pub(crate) type Encoded = Result<(), Refusal>;
 
 fn invalid<T>(reason: impl Into<String>) -> Result<T, Refusal> {
     Err(Refusal::Invalid(reason.into()))
@@ -543,36 +539,71 @@ pub(crate) fn render(v: Option<&[u8]>) -> String {
     s
 }
 
+/// One value of a row as it came off the wire, borrowed from the row or the read buffer: the
+/// common form of mysql_async's `Value` and the lean reader's cells (see `wire`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Cell<'a> {
+    Null,
+    Bytes(&'a [u8]),
+    Int(i64),
+    UInt(u64),
+    Float(f32),
+    Double(f64),
+    /// Year, month, day, hour, minute, second, microsecond.
+    Date(u16, u8, u8, u8, u8, u8, u32),
+    /// Negative, days, hours, minutes, seconds, microseconds.
+    Time(bool, u32, u8, u8, u8, u32),
+}
+
+impl<'a> From<&'a Value> for Cell<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::NULL => Cell::Null,
+            Value::Bytes(b) => Cell::Bytes(b),
+            Value::Int(i) => Cell::Int(*i),
+            Value::UInt(u) => Cell::UInt(*u),
+            Value::Float(f) => Cell::Float(*f),
+            Value::Double(f) => Cell::Double(*f),
+            Value::Date(y, mo, d, h, mi, s, us) => Cell::Date(*y, *mo, *d, *h, *mi, *s, *us),
+            Value::Time(neg, days, h, mi, s, us) => Cell::Time(*neg, *days, *h, *mi, *s, *us),
+        }
+    }
+}
+
 /// A value as the text protocol would have sent it: strings as they are, numbers and times
 /// of the binary protocol written in MySQL's text form (into `scratch`); a DATE column's
 /// value (`date_only`) without a time of day. `None` for NULL.
-fn text_of<'a>(value: &'a Value, date_only: bool, scratch: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+pub(crate) fn text_of<'a>(
+    value: Cell<'a>,
+    date_only: bool,
+    scratch: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
     use std::io::Write;
     scratch.clear();
     let written = match value {
-        Value::NULL => return None,
-        Value::Bytes(b) => return Some(b.as_slice()),
-        Value::Int(i) => write!(scratch, "{i}"),
-        Value::UInt(u) => write!(scratch, "{u}"),
-        Value::Float(f) => write!(scratch, "{f}"),
-        Value::Double(f) => write!(scratch, "{f}"),
-        Value::Date(y, mo, d, h, mi, sec, us) => {
+        Cell::Null => return None,
+        Cell::Bytes(b) => return Some(b),
+        Cell::Int(i) => write!(scratch, "{i}"),
+        Cell::UInt(u) => write!(scratch, "{u}"),
+        Cell::Float(f) => write!(scratch, "{f}"),
+        Cell::Double(f) => write!(scratch, "{f}"),
+        Cell::Date(y, mo, d, h, mi, sec, us) => {
             write!(scratch, "{y:04}-{mo:02}-{d:02}").and_then(|()| {
                 if date_only {
                     return Ok(());
                 }
                 write!(scratch, " {h:02}:{mi:02}:{sec:02}")?;
-                if *us > 0 {
+                if us > 0 {
                     write!(scratch, ".{us:06}")?;
                 }
                 Ok(())
             })
         }
-        Value::Time(neg, days, h, mi, sec, us) => {
-            let hours = u64::from(*days) * 24 + u64::from(*h);
-            let sign = if *neg { "-" } else { "" };
+        Cell::Time(neg, days, h, mi, sec, us) => {
+            let hours = u64::from(days) * 24 + u64::from(h);
+            let sign = if neg { "-" } else { "" };
             write!(scratch, "{sign}{hours:02}:{mi:02}:{sec:02}").and_then(|()| {
-                if *us > 0 {
+                if us > 0 {
                     write!(scratch, ".{us:06}")
                 } else {
                     Ok(())
@@ -587,11 +618,15 @@ fn text_of<'a>(value: &'a Value, date_only: bool, scratch: &'a mut Vec<u8>) -> O
 /// Integers, doubles, dates and times of the binary protocol straight into their columns,
 /// with the checks of the text path; `None` sends the value down the text path (another
 /// pair, or a value the text path refuses in its own words).
-fn encode_number(buf: &mut CopyBuffer, enc: &ColumnEncoder, value: &Value) -> Option<Encoded> {
+pub(crate) fn encode_number(
+    buf: &mut CopyBuffer,
+    enc: &ColumnEncoder,
+    value: Cell<'_>,
+) -> Option<Encoded> {
     use ColumnEncoder as E;
     let int = match value {
-        Value::Int(i) => Some(i128::from(*i)),
-        Value::UInt(u) => Some(i128::from(*u)),
+        Cell::Int(i) => Some(i128::from(i)),
+        Cell::UInt(u) => Some(i128::from(u)),
         _ => None,
     };
     let range = |min: i128, max: i128, name: &str| -> Result<i128, Refusal> {
@@ -601,61 +636,61 @@ fn encode_number(buf: &mut CopyBuffer, enc: &ColumnEncoder, value: &Value) -> Op
         }
     };
     let done = match (enc, value) {
-        (E::Int2, Value::Int(_) | Value::UInt(_)) => {
+        (E::Int2, Cell::Int(_) | Cell::UInt(_)) => {
             range(-32768, 32767, "smallint").map(|v| buf.i16(v as i16))
         }
-        (E::Int4, Value::Int(_) | Value::UInt(_)) => {
+        (E::Int4, Cell::Int(_) | Cell::UInt(_)) => {
             range(i128::from(i32::MIN), i128::from(i32::MAX), "integer").map(|v| buf.i32(v as i32))
         }
-        (E::Int8, Value::Int(_) | Value::UInt(_)) => {
+        (E::Int8, Cell::Int(_) | Cell::UInt(_)) => {
             range(i128::from(i64::MIN), i128::from(i64::MAX), "bigint").map(|v| buf.i64(v as i64))
         }
-        (E::Bool, Value::Int(_) | Value::UInt(_)) => match int {
+        (E::Bool, Cell::Int(_) | Cell::UInt(_)) => match int {
             Some(v @ (0 | 1)) => {
                 buf.bool(v == 1);
                 Ok(())
             }
             _ => invalid("is not 0 or 1, so it is not a boolean"),
         },
-        (E::Date, Value::Date(y, mo, d, ..)) => {
-            let days = civil_days(*y, *mo, *d)?;
+        (E::Date, Cell::Date(y, mo, d, ..)) => {
+            let days = civil_days(y, mo, d)?;
             buf.date(i32::try_from(days).ok()?);
             Ok(())
         }
-        (E::Timestamp { .. }, Value::Date(y, mo, d, h, mi, sec, us)) => {
-            if *h > 23 || *mi > 59 || *sec > 59 || *us > 999_999 {
+        (E::Timestamp { .. }, Cell::Date(y, mo, d, h, mi, sec, us)) => {
+            if h > 23 || mi > 59 || sec > 59 || us > 999_999 {
                 return None;
             }
             let day_micros =
-                ((i64::from(*h) * 60 + i64::from(*mi)) * 60 + i64::from(*sec)) * 1_000_000;
-            buf.micros(civil_days(*y, *mo, *d)? * 86_400_000_000 + day_micros + i64::from(*us));
+                ((i64::from(h) * 60 + i64::from(mi)) * 60 + i64::from(sec)) * 1_000_000;
+            buf.micros(civil_days(y, mo, d)? * 86_400_000_000 + day_micros + i64::from(us));
             Ok(())
         }
-        (E::Time, Value::Time(false, 0, h, mi, sec, us))
-            if *h < 24 && *mi < 60 && *sec < 60 && *us < 1_000_000 =>
+        (E::Time, Cell::Time(false, 0, h, mi, sec, us))
+            if h < 24 && mi < 60 && sec < 60 && us < 1_000_000 =>
         {
             buf.micros(
-                ((i64::from(*h) * 60 + i64::from(*mi)) * 60 + i64::from(*sec)) * 1_000_000
-                    + i64::from(*us),
+                ((i64::from(h) * 60 + i64::from(mi)) * 60 + i64::from(sec)) * 1_000_000
+                    + i64::from(us),
             );
             Ok(())
         }
-        (E::Interval, Value::Time(neg, days, h, mi, sec, us))
-            if *mi < 60 && *sec < 60 && *us < 1_000_000 =>
+        (E::Interval, Cell::Time(neg, days, h, mi, sec, us))
+            if mi < 60 && sec < 60 && us < 1_000_000 =>
         {
-            let hours = i64::from(*days) * 24 + i64::from(*h);
+            let hours = i64::from(days) * 24 + i64::from(h);
             let total =
-                ((hours * 60 + i64::from(*mi)) * 60 + i64::from(*sec)) * 1_000_000 + i64::from(*us);
-            buf.interval(if *neg { -total } else { total }, 0, 0);
+                ((hours * 60 + i64::from(mi)) * 60 + i64::from(sec)) * 1_000_000 + i64::from(us);
+            buf.interval(if neg { -total } else { total }, 0, 0);
             Ok(())
         }
-        (E::Float8, Value::Double(f)) => {
-            buf.f64(*f);
+        (E::Float8, Cell::Double(f)) => {
+            buf.f64(f);
             Ok(())
         }
-        (E::Float4, Value::Double(f)) => {
-            let g = *f as f32;
-            if f64::from(g) != *f && f.is_finite() {
+        (E::Float4, Cell::Double(f)) => {
+            let g = f as f32;
+            if f64::from(g) != f && f.is_finite() {
                 invalid("does not fit a real (float4) exactly")
             } else {
                 buf.f32(g);
@@ -678,296 +713,6 @@ fn civil_days(year: u16, month: u8, day: u8) -> Option<i64> {
     let (year, month, day) = (i64::from(year), u32::from(month), u32::from(day));
     let real = (1..=12).contains(&month) && day != 0 && day <= temporal::days_in_month(year, month);
     real.then(|| temporal::days_from_civil(year, month, day) - EPOCH_2000)
-}
-
-/// Whether a table's rows can come over the binary protocol and load exactly as over the
-/// text one: every column is a string (sent as the same bytes either way), or a number or
-/// time whose binary form the encoders take (see `text_of`, `encode_number`).
-fn binary_protocol_fits(columns: &[&barge_model::Column], encoders: &[ColumnEncoder]) -> bool {
-    columns.iter().zip(encoders).all(|(c, e)| {
-        let base = base_type(&c.source_type);
-        match base.as_str() {
-            "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "year" => {
-                matches!(
-                    e,
-                    ColumnEncoder::Bool
-                        | ColumnEncoder::Int2
-                        | ColumnEncoder::Int4
-                        | ColumnEncoder::Int8
-                        | ColumnEncoder::Numeric
-                )
-            }
-            // FLOAT is read as `col + 0e0`, a DOUBLE.
-            "float" => matches!(e, ColumnEncoder::Float4),
-            "double" | "real" => matches!(e, ColumnEncoder::Float8),
-            "date" => matches!(e, ColumnEncoder::Date),
-            "datetime" | "timestamp" => matches!(e, ColumnEncoder::Timestamp { .. }),
-            "time" => matches!(e, ColumnEncoder::Time | ColumnEncoder::Interval),
-            "decimal" | "numeric" | "char" | "varchar" | "tinytext" | "text" | "mediumtext"
-            | "longtext" | "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob"
-            | "longblob" | "enum" | "set" | "bit" | "json" | "uuid" | "inet4" | "inet6" => true,
-            other => is_spatial(other),
-        }
-    })
-}
-
-/// A chunk's rows, over the text or the binary protocol.
-enum Rows<'c> {
-    Text(mysql_async::QueryResult<'c, 'static, mysql_async::TextProtocol>),
-    Binary(mysql_async::QueryResult<'c, 'static, mysql_async::BinaryProtocol>),
-}
-
-impl Rows<'_> {
-    async fn next(&mut self) -> Result<Option<mysql_async::Row>, mysql_async::Error> {
-        match self {
-            Rows::Text(r) => r.next().await,
-            Rows::Binary(r) => r.next().await,
-        }
-    }
-}
-
-/// Where a row is: `key (a, b) = (1, x)`, or its position in the chunk without a key.
-fn location(
-    table: &Table,
-    columns: &[&barge_model::Column],
-    row: &mysql_async::Row,
-    position: u64,
-) -> String {
-    let Some(pk) = &table.primary_key else {
-        return format!("row {position} of the chunk, table has no primary key");
-    };
-    let mut values = Vec::new();
-    for name in &pk.columns {
-        match columns.iter().position(|c| &c.name == name) {
-            Some(i) => {
-                let value = row.as_ref(i).unwrap_or(&Value::NULL);
-                let date_only = base_type(&columns[i].source_type) == "date";
-                values.push(render(text_of(value, date_only, &mut Vec::new())));
-            }
-            None => return format!("row {position} of the chunk"),
-        }
-    }
-    format!("key ({}) = ({})", pk.columns.join(", "), values.join(", "))
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn copy_chunk(
-    source: &MysqlSource,
-    table: &Table,
-    range: &KeyRange,
-    policy: InvalidValuePolicy,
-    buffer_bytes: usize,
-    out: &tokio::sync::mpsc::Sender<Bytes>,
-    on_rows: &(dyn Fn(u64) + Send + Sync),
-    rejects: &mut Vec<Reject>,
-) -> Result<u64, MysqlError> {
-    let (zero_mode, swap_uuid, nul_mode, json_nul, text_only) = {
-        let state = source.lock_state();
-        (
-            state.zero_date_mode,
-            state.binary16_swap,
-            state.nul_byte_mode,
-            state.sanitize_json_nul,
-            state.text_protocol_only,
-        )
-    };
-    let nul_fix = match nul_mode.unwrap_or(NulByteMode::Error) {
-        NulByteMode::Error => None,
-        NulByteMode::Strip => Some(NulFix::Strip),
-        NulByteMode::Replace => Some(NulFix::Replace),
-    };
-    // Before any introspection there is no zero_date_mode: refuse zero dates.
-    let zero_mode = zero_mode.unwrap_or(ZeroDateMode::Error);
-    // Generated columns PostgreSQL computes itself are neither read nor sent.
-    let columns: Vec<&barge_model::Column> =
-        table.columns.iter().filter(|c| c.is_copied()).collect();
-    let encoders: Vec<ColumnEncoder> = columns
-        .iter()
-        .map(|c| ColumnEncoder::for_column(table, c, swap_uuid))
-        .collect();
-    let select: Vec<String> = encoders
-        .iter()
-        .zip(&columns)
-        .map(|(e, c)| e.select_expr(c))
-        .collect();
-    let mut sql = format!(
-        "SELECT {} FROM {}",
-        select.join(", "),
-        quote_ident(&table.name)
-    );
-    if !range.is_whole() {
-        let collations = collations(source, &table.name).await?;
-        let key = chunk_key(table, Some(&collations)).ok_or_else(|| MysqlError::BadRange {
-            table: table.name.clone(),
-            why: "the table has no key to bound a chunk by".into(),
-        })?;
-        let filter = key
-            .where_clause(range)
-            .map_err(|why| MysqlError::BadRange {
-                table: table.name.clone(),
-                why,
-            })?;
-        sql.push_str(&filter);
-    }
-    let read_err = |source| MysqlError::Read {
-        table: table.name.clone(),
-        source,
-    };
-    let mut conn = source.conn_for_table(&table.name).await?;
-    // The binary protocol saves both sides turning numbers and times into text and back.
-    let mut result = if !text_only && binary_protocol_fits(&columns, &encoders) {
-        Rows::Binary(conn.exec_iter(sql, ()).await.map_err(read_err)?)
-    } else {
-        Rows::Text(conn.query_iter(sql).await.map_err(read_err)?)
-    };
-    let date_only: Vec<bool> = encoders
-        .iter()
-        .map(|e| matches!(e, ColumnEncoder::Date))
-        .collect();
-    let mut scratch = Vec::with_capacity(64);
-    let nfields = encoders.len() as u16;
-    let mut buf = CopyBuffer::new(buffer_bytes + buffer_bytes / 4);
-    let mut total: u64 = 0;
-    let mut pending: u64 = 0;
-    let mut zero_counts: BTreeMap<usize, u64> = BTreeMap::new();
-    let mut nul_counts: BTreeMap<usize, u64> = BTreeMap::new();
-    while let Some(row) = result.next().await.map_err(read_err)? {
-        buf.begin_row(nfields);
-        for (i, enc) in encoders.iter().enumerate() {
-            let value = row.as_ref(i).unwrap_or(&Value::NULL);
-            let mark = buf.mark();
-            match encode_number(&mut buf, enc, value) {
-                Some(Ok(())) => continue,
-                // Refused: the text path refuses it again, in its own words.
-                Some(Err(_)) => buf.truncate(mark),
-                None => {}
-            }
-            let Some(v) = text_of(value, date_only[i], &mut scratch) else {
-                buf.null();
-                continue;
-            };
-            let mut outcome = encode(&mut buf, enc, v);
-            if outcome == Err(Refusal::Nul) {
-                buf.truncate(mark);
-                let json = matches!(enc, ColumnEncoder::Jsonb);
-                if let Some(fix) = nul_fix.filter(|_| !json || json_nul) {
-                    let fixed = if json {
-                        fix_nul_json(v, fix)
-                    } else {
-                        fix_nul_text(v, fix)
-                    };
-                    outcome = encode(&mut buf, enc, &fixed);
-                    if outcome.is_ok() {
-                        *nul_counts.entry(i).or_default() += 1;
-                    }
-                }
-            }
-            let Err(refusal) = outcome else {
-                continue;
-            };
-            buf.truncate(mark);
-            let column = columns[i];
-            // Under nul_byte_mode = "error", a NUL byte is an invalid value like any other:
-            // it stops the run, or is loaded as NULL and reported under on_invalid_value.
-            let refusal = match refusal {
-                Refusal::Nul => Refusal::Invalid(format!(
-                    "{} (set `nul_byte_mode = \"strip\"` or `\"replace\"` to remove or replace it, counted in the summary)",
-                    if matches!(enc, ColumnEncoder::Jsonb) {
-                        "contains \\u0000, which jsonb cannot hold"
-                    } else {
-                        "contains a NUL byte, which PostgreSQL text cannot hold"
-                    }
-                )),
-                other => other,
-            };
-            match refusal {
-                Refusal::Nul => unreachable!("turned into Invalid above"),
-                Refusal::ZeroDate => {
-                    let hint = match zero_mode {
-                        ZeroDateMode::Error => {
-                            "set `zero_date_mode = \"null\"` under [type_mapping] to load zero dates as NULL"
-                        }
-                        ZeroDateMode::Null if !column.nullable => {
-                            "the column is NOT NULL, so the zero date cannot be loaded as NULL; make the column nullable in the source or fix the row"
-                        }
-                        ZeroDateMode::Null => {
-                            buf.null();
-                            *zero_counts.entry(i).or_default() += 1;
-                            continue;
-                        }
-                    };
-                    return Err(MysqlError::ZeroDate {
-                        table: table.name.clone(),
-                        column: column.name.clone(),
-                        row: location(table, &columns, &row, total + 1),
-                        value: render(Some(v)),
-                        hint: hint.into(),
-                    });
-                }
-                Refusal::Invalid(reason) => {
-                    let row_at = location(table, &columns, &row, total + 1);
-                    if policy == InvalidValuePolicy::Null && column.nullable {
-                        buf.null();
-                        rejects.push(Reject {
-                            table: table.name.clone(),
-                            column: column.name.clone(),
-                            row: row_at,
-                            value: render(Some(v)),
-                            reason,
-                        });
-                    } else {
-                        let reason = if policy == InvalidValuePolicy::Null {
-                            format!("{reason}, and the column is NOT NULL so it cannot be loaded as NULL")
-                        } else {
-                            reason
-                        };
-                        return Err(MysqlError::InvalidValue {
-                            table: table.name.clone(),
-                            column: column.name.clone(),
-                            row: row_at,
-                            value: render(Some(v)),
-                            reason,
-                        });
-                    }
-                }
-            }
-        }
-        total += 1;
-        pending += 1;
-        if buf.len() >= buffer_bytes {
-            if out.send(buf.split()).await.is_err() {
-                return Err(MysqlError::Cancelled(table.name.clone()));
-            }
-            on_rows(pending);
-            pending = 0;
-        }
-    }
-    drop(result);
-    drop(conn);
-    buf.finish();
-    if out.send(buf.split()).await.is_err() {
-        return Err(MysqlError::Cancelled(table.name.clone()));
-    }
-    on_rows(pending);
-    if !nul_counts.is_empty() {
-        let mut state = source.lock_state();
-        for (i, n) in nul_counts {
-            *state
-                .nul_values
-                .entry((table.name.clone(), columns[i].name.clone()))
-                .or_default() += n;
-        }
-    }
-    if !zero_counts.is_empty() {
-        let mut state = source.lock_state();
-        for (i, n) in zero_counts {
-            *state
-                .zero_dates
-                .entry((table.name.clone(), columns[i].name.clone()))
-                .or_default() += n;
-        }
-    }
-    Ok(total)
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ pub mod defaults;
 mod encode;
 pub mod expr;
 mod introspect;
+mod stream;
 pub mod types;
+mod wire;
 
 pub use barge_model::{InvalidValuePolicy, KeyRange, KeyValue, Reject};
 pub use defaults::Flavor;
@@ -158,8 +160,12 @@ pub(crate) struct SourceState {
     pub nul_values: BTreeMap<(String, String), u64>,
     /// The open snapshot of `source_snapshot_mode = "single_tx"`, if any.
     pub snapshot: Option<Arc<Snapshot>>,
-    /// Read every table over the text protocol (see `encode::binary_protocol_fits`).
+    /// Read every table over the text protocol (see `stream::binary_protocol_fits`).
     pub text_protocol_only: bool,
+    /// Rows are read with mysql_async only, never with the lean reader.
+    pub lean_reader_off: bool,
+    /// Chunks the lean reader read to their end.
+    pub lean_reader_chunks: u64,
     /// What went wrong and was overcome (a planning retry), for the run's warnings.
     pub notes: Vec<String>,
 }
@@ -173,6 +179,8 @@ pub struct MysqlSource {
     flavor: Flavor,
     version: String,
     state: Arc<Mutex<SourceState>>,
+    /// The lean row reader's sessions, when the source's sessions are plain TCP (see `wire`).
+    wire: Option<Arc<wire::WirePool>>,
 }
 
 impl MysqlSource {
@@ -209,11 +217,11 @@ impl MysqlSource {
     /// only when the server has no TLS at all.
     async fn open_with_tls(builder: OptsBuilder, tls: &Tls) -> Result<Self, MysqlError> {
         let Some(ssl) = tls.ssl_opts() else {
-            return Self::open(builder).await;
+            return Self::open(builder, true).await;
         };
         // A local server would otherwise be reached over its socket, without TLS.
         let secured = builder.clone().ssl_opts(ssl).prefer_socket(false);
-        match Self::open(secured).await {
+        match Self::open(secured, false).await {
             Err(MysqlError::Connect { source, .. })
                 if tls.mode == TlsMode::Preferred
                     && matches!(
@@ -223,13 +231,14 @@ impl MysqlSource {
                         )
                     ) =>
             {
-                Self::open(builder).await
+                Self::open(builder, true).await
             }
             other => other,
         }
     }
 
-    async fn open(builder: OptsBuilder) -> Result<Self, MysqlError> {
+    /// Open the pool; `plain`: its sessions do without TLS, so the lean reader may read rows.
+    async fn open(builder: OptsBuilder, plain: bool) -> Result<Self, MysqlError> {
         let builder = builder.setup(SESSION_SETUP.to_vec());
         let opts = Opts::from(builder);
         let description = format!(
@@ -244,7 +253,7 @@ impl MysqlSource {
             .filter(|d| !d.is_empty())
             .ok_or_else(|| MysqlError::NoDatabase(description.clone()))?
             .to_string();
-        let pool = Pool::new(opts);
+        let pool = Pool::new(opts.clone());
         let connect_err = |source| MysqlError::Connect {
             target: description.clone(),
             source,
@@ -256,6 +265,16 @@ impl MysqlSource {
                 .map_err(connect_err)?;
         drop(conn);
         let version = version.unwrap_or_default();
+        let wire = plain.then(|| {
+            Arc::new(wire::WirePool::new(wire::WireOpts {
+                host: opts.ip_or_hostname().to_string(),
+                port: opts.tcp_port(),
+                user: opts.user().unwrap_or("").to_string(),
+                password: opts.pass().unwrap_or("").to_string(),
+                database: database.clone(),
+                setup: opts.init().iter().chain(opts.setup()).cloned().collect(),
+            }))
+        });
         let flavor = if version.to_ascii_lowercase().contains("mariadb") {
             Flavor::Mariadb
         } else {
@@ -268,6 +287,7 @@ impl MysqlSource {
             flavor,
             version,
             state: Arc::new(Mutex::new(SourceState::default())),
+            wire,
         })
     }
 
@@ -334,7 +354,7 @@ impl MysqlSource {
         on_rows: &(dyn Fn(u64) + Send + Sync),
         rejects: &mut Vec<Reject>,
     ) -> Result<u64, MysqlError> {
-        encode::copy_chunk(
+        stream::copy_chunk(
             self,
             table,
             range,
@@ -349,6 +369,9 @@ impl MysqlSource {
 
     /// Close the pool's sessions (waits for sessions in use to come back).
     pub async fn close(&self) -> Result<(), MysqlError> {
+        if let Some(wire) = &self.wire {
+            wire.close().await;
+        }
         self.pool
             .clone()
             .disconnect()
@@ -370,6 +393,17 @@ impl MysqlSource {
     /// which loads the same values at less cost; tests compare the two.
     pub fn set_text_protocol_only(&self, on: bool) {
         self.lock_state().text_protocol_only = on;
+    }
+
+    /// Whether chunks may be read with the lean reader (the default) where it applies, or
+    /// only with mysql_async: tests compare the two.
+    pub fn set_lean_reader(&self, on: bool) {
+        self.lock_state().lean_reader_off = !on;
+    }
+
+    /// Chunks the lean reader has read to their end so far.
+    pub fn lean_reader_chunks(&self) -> u64 {
+        self.lock_state().lean_reader_chunks
     }
 
     /// Keep a warning for the run's summary (something that went wrong and was overcome).
@@ -439,6 +473,26 @@ impl MysqlSource {
                 database: self.database.clone(),
                 source,
             })
+    }
+
+    /// A session of the lean reader for a chunk's rows, unless a snapshot is open (its
+    /// sessions are mysql_async's) or the lean reader is not used.
+    pub(crate) async fn wire_conn(&self) -> Option<wire::WireConn> {
+        {
+            let state = self.lock_state();
+            if state.snapshot.is_some() || state.lean_reader_off {
+                return None;
+            }
+        }
+        self.wire.as_ref()?.get().await
+    }
+
+    /// Give back a lean session whose result was read to the end.
+    pub(crate) fn wire_done(&self, conn: wire::WireConn) {
+        if let Some(wire) = &self.wire {
+            wire.put(conn);
+        }
+        self.lock_state().lean_reader_chunks += 1;
     }
 
     /// A session to read a table's rows: one of the snapshot's sessions while a snapshot is

@@ -456,18 +456,31 @@ async fn binary_and_text_protocols_load_the_same_bytes() {
     )
     .await;
     let interval_schema = introspected(&source, as_interval).await;
+    // Each protocol, read by the lean reader and by mysql_async.
+    let readers = [(false, true), (true, true), (false, false), (true, false)];
     for (name, schema) in [("v", &schema), ("w", &schema), ("iv", &interval_schema)] {
         let t = table(schema, name);
         let mut streams = Vec::new();
-        for text_only in [false, true] {
+        for (text_only, lean) in readers {
             source.set_text_protocol_only(text_only);
+            source.set_lean_reader(lean);
+            let lean_before = source.lean_reader_chunks();
             let copied = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
                 .await
-                .unwrap_or_else(|e| panic!("table {name}, text only {text_only}: {e}"));
+                .unwrap_or_else(|e| {
+                    panic!("table {name}, text only {text_only}, lean {lean}: {e}")
+                });
             assert!(copied.rows >= 3, "table {name}: {} rows", copied.rows);
+            assert_eq!(
+                source.lean_reader_chunks() - lean_before,
+                u64::from(lean),
+                "table {name}: the lean reader read the chunk exactly when allowed"
+            );
             streams.push(copied.stream.concat());
         }
-        assert_eq!(streams[0], streams[1], "table {name}");
+        for (i, s) in streams.iter().enumerate().skip(1) {
+            assert_eq!(&streams[0], s, "table {name}, reader {:?}", readers[i]);
+        }
     }
     // A value out of range for its target type is refused the same way over both.
     db.exec("CREATE TABLE big (id int PRIMARY KEY, n bigint unsigned); INSERT INTO big VALUES (1, 18446744073709551615)")
@@ -477,8 +490,9 @@ async fn binary_and_text_protocols_load_the_same_bytes() {
     let schema = introspected(&source, options).await;
     let t = table(&schema, "big");
     let mut messages = Vec::new();
-    for text_only in [false, true] {
+    for (text_only, lean) in readers {
         source.set_text_protocol_only(text_only);
+        source.set_lean_reader(lean);
         let e = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
             .await
             .err()
@@ -486,5 +500,120 @@ async fn binary_and_text_protocols_load_the_same_bytes() {
         messages.push(e.to_string());
     }
     assert!(messages[0].contains("out of range"), "{messages:?}");
-    assert_eq!(messages[0], messages[1]);
+    assert!(messages.iter().all(|m| m == &messages[0]), "{messages:?}");
+}
+
+/// The lean reader logs in as mysql_async does (here `mysql_native_password` with a
+/// password, answered to the server's nonce), runs the session setup (UTC time zone), reads
+/// every row of a chunked table, and reports a server error in the server's words.
+#[tokio::test]
+async fn lean_reader_logs_in_with_a_password_and_reads_every_row() {
+    let mut db = TestDb::new("lean").await;
+    let user = format!("lean_{}", std::process::id());
+    db.exec(&format!(
+        "DROP USER IF EXISTS '{user}'@'%';
+         CREATE USER '{user}'@'%' IDENTIFIED BY 'p@ss:w/rd';
+         GRANT SELECT ON `{}`.* TO '{user}'@'%';
+         CREATE TABLE t (id int PRIMARY KEY, at timestamp(6) NULL, s varchar(20));
+         INSERT INTO t SELECT seq, FROM_UNIXTIME(seq), CONCAT('r', seq) FROM seq_1_to_5000",
+        db.name
+    ))
+    .await;
+    let url = db.url.replacen(
+        "mysql://root@",
+        &format!("mysql://{user}:p%40ss%3Aw%2Frd@"),
+        1,
+    );
+    let source = barge_source_mysql::MysqlSource::connect(&url)
+        .await
+        .expect("the new user connects");
+    let schema = introspected(&source, mapping()).await;
+    let t = table(&schema, "t");
+    let lean = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+        .await
+        .expect("read by the lean reader");
+    assert_eq!(source.lean_reader_chunks(), 1, "the lean reader logged in");
+    assert_eq!(lean.rows, 5000);
+    source.set_lean_reader(false);
+    let pooled = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+        .await
+        .expect("read by mysql_async");
+    assert_eq!(lean.stream.concat(), pooled.stream.concat());
+    // A table dropped under the plan: the server's error, with its code, through either.
+    source.set_lean_reader(true);
+    db.exec("DROP TABLE t").await;
+    let e = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+        .await
+        .err()
+        .expect("the table is gone");
+    assert!(
+        e.to_string().contains("1146") && e.to_string().contains("doesn't exist"),
+        "{e}"
+    );
+    assert!(
+        !e.is_connection_loss(),
+        "a refused statement is not retried"
+    );
+    db.exec(&format!("DROP USER '{user}'@'%'")).await;
+}
+
+/// Rows of 16 MiB and more come in several packets (one of exactly the maximum payload is
+/// followed by an empty one): the lean reader puts them together as mysql_async does, over
+/// both protocols.
+#[tokio::test]
+async fn lean_reader_reads_rows_larger_than_a_packet() {
+    use mysql_async::prelude::Queryable;
+    let db = TestDb::new("bigrow").await;
+    let mut admin = mysql_async::Conn::from_url(&db.url).await.unwrap();
+    let old: u64 = admin
+        .query_first("SELECT @@GLOBAL.max_allowed_packet")
+        .await
+        .unwrap()
+        .unwrap();
+    admin
+        .query_drop("SET GLOBAL max_allowed_packet = 67108864")
+        .await
+        .unwrap();
+    let outcome = async {
+        // A session opened after the change may send and receive the large rows.
+        let mut conn = mysql_async::Conn::from_url(&db.url).await?;
+        conn.query_drop("CREATE TABLE b (id int PRIMARY KEY, v longblob, t longtext)")
+            .await?;
+        // A text row of id 1 and of id 2 in binary is exactly 16777215 bytes long.
+        conn.query_drop(
+            "INSERT INTO b VALUES (1, REPEAT('x', 16777207), 'a'), (2, REPEAT('y', 16777203), 'b'),
+                                  (3, REPEAT('z', 20000000), 'c'), (4, '', NULL), (5, 'v', 't')",
+        )
+        .await?;
+        let source = db.source().await;
+        let schema = introspected(&source, mapping()).await;
+        let t = table(&schema, "b");
+        let mut streams = Vec::new();
+        for (text_only, lean) in [(false, true), (false, false), (true, true), (true, false)] {
+            source.set_text_protocol_only(text_only);
+            source.set_lean_reader(lean);
+            let copied = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+                .await
+                .unwrap_or_else(|e| panic!("text only {text_only}, lean {lean}: {e}"));
+            assert_eq!(copied.rows, 5);
+            streams.push(copied.stream.concat());
+        }
+        assert_eq!(source.lean_reader_chunks(), 2);
+        assert!(streams[0].len() > 53_000_000, "{} bytes", streams[0].len());
+        assert!(
+            streams[0] == streams[1],
+            "binary protocol: the readers differ"
+        );
+        assert!(
+            streams[2] == streams[3],
+            "text protocol: the readers differ"
+        );
+        Ok::<_, mysql_async::Error>(())
+    }
+    .await;
+    admin
+        .query_drop(format!("SET GLOBAL max_allowed_packet = {old}"))
+        .await
+        .unwrap();
+    outcome.unwrap();
 }
