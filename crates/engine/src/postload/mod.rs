@@ -24,6 +24,15 @@ use std::sync::Arc;
 pub(crate) struct Step {
     pub what: String,
     pub sql: String,
+    /// Rows of the table the step works on: a pool starts the heaviest queued step first,
+    /// so the longest chain (the biggest table's key, then its foreign keys) is not held up
+    /// behind small steps.
+    pub weight: u64,
+}
+
+/// The weight of a step on table `t`.
+fn weight(t: &Table) -> u64 {
+    t.row_count.unwrap_or(0)
 }
 
 /// Test hook: `BARGE_TEST_STEP_DELAY_MS` makes every post-load step wait first, so crash
@@ -59,12 +68,14 @@ pub(crate) fn table_key_and_index_steps(schema_name: &str, t: &Table) -> Vec<Ste
     let mut steps = Vec::new();
     if let Some(pk) = &t.primary_key {
         steps.push(Step {
+            weight: weight(t),
             what: format!("primary key of `{}`", t.target_name),
             sql: ddl::add_primary_key(schema_name, t, pk),
         });
     }
     for u in &t.unique_keys {
         steps.push(Step {
+            weight: weight(t),
             what: format!(
                 "unique key ({}) of `{}`",
                 u.columns.join(", "),
@@ -75,6 +86,7 @@ pub(crate) fn table_key_and_index_steps(schema_name: &str, t: &Table) -> Vec<Ste
     }
     for i in &t.indexes {
         steps.push(Step {
+            weight: weight(t),
             what: format!("index `{}` of `{}`", i.target_name, t.target_name),
             sql: ddl::create_index(schema_name, t, i),
         });
@@ -87,6 +99,7 @@ pub(crate) fn set_logged_steps(schema_name: &str, schema: &Schema) -> Vec<Step> 
         .tables
         .iter()
         .map(|t| Step {
+            weight: weight(t),
             what: format!("making `{}` logged", t.target_name),
             sql: format!(
                 "ALTER TABLE {} SET LOGGED",
@@ -119,10 +132,12 @@ pub(crate) fn foreign_key_step_pair(
     let name = ddl::foreign_key_name(child, fk);
     (
         Step {
+            weight: weight(child),
             what: format!("foreign key `{name}` of `{}`", child.target_name),
             sql: ddl::add_foreign_key(schema_name, child, fk, parent),
         },
         Step {
+            weight: weight(child),
             what: format!("validating foreign key `{name}` of `{}`", child.target_name),
             sql: ddl::validate_foreign_key(schema_name, child, fk),
         },
@@ -207,6 +222,7 @@ pub(crate) fn identity_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
             .filter(|c| c.identity && c.data_type.is_integer())
         {
             steps.push(Step {
+                weight: weight(t),
                 what: format!("identity of `{}`.`{}`", t.target_name, c.target_name),
                 sql: ddl::restart_identity(schema_name, t, c),
             });
@@ -214,6 +230,7 @@ pub(crate) fn identity_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
     }
     for seq in &schema.sequences {
         steps.push(Step {
+            weight: 0,
             what: format!("sequence `{}`", seq.target_name),
             sql: ddl::restart_sequence(schema_name, seq),
         });
@@ -228,6 +245,7 @@ pub(crate) fn on_update_trigger_steps(schema_name: &str, schema: &Schema) -> Vec
         .iter()
         .filter_map(|t| {
             Some(Step {
+                weight: weight(t),
                 what: format!("ON UPDATE trigger of `{}`", t.target_name),
                 sql: ddl::on_update_trigger(schema_name, t)?,
             })
@@ -245,6 +263,7 @@ pub(crate) fn analyze_steps(schema_name: &str, schema: &Schema) -> Vec<Step> {
 
 pub(crate) fn analyze_step(schema_name: &str, t: &Table) -> Step {
     Step {
+        weight: weight(t),
         what: format!("analyzing `{}`", t.target_name),
         sql: format!("ANALYZE {}", ddl::qualified(schema_name, &t.target_name)),
     }

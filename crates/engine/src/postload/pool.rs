@@ -32,6 +32,19 @@ struct Queue {
     closed: bool,
 }
 
+impl Queue {
+    /// The queued step of the largest weight, the earliest queued among equals.
+    fn take_heaviest(&mut self) -> Option<Step> {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, step) in self.steps.iter().enumerate() {
+            if best.is_none_or(|(_, w)| step.weight > w) {
+                best = Some((i, step.weight));
+            }
+        }
+        self.steps.remove(best?.0)
+    }
+}
+
 struct Shared {
     queue: Mutex<Queue>,
     wake: Notify,
@@ -60,7 +73,7 @@ impl Shared {
             let woken = self.wake.notified();
             {
                 let mut q = lock(&self.queue);
-                if let Some(step) = q.steps.pop_front() {
+                if let Some(step) = q.take_heaviest() {
                     return Some(step);
                 }
                 if q.closed && q.pending == 0 {
@@ -235,5 +248,43 @@ impl Worker {
             lock(&self.shared.errors).push(error.to_string());
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_heaviest_step_goes_first_and_equals_keep_their_order() {
+        let step = |what: &str, weight| Step {
+            what: what.into(),
+            sql: String::new(),
+            weight,
+        };
+        let mut q = Queue {
+            steps: VecDeque::from([
+                step("small key", 24),
+                step("titles key", 443_308),
+                step("salaries key", 2_844_047),
+                step("sequence a", 0),
+                step("sequence b", 0),
+            ]),
+            pending: 5,
+            closed: false,
+        };
+        let order: Vec<String> = std::iter::from_fn(|| q.take_heaviest())
+            .map(|s| s.what)
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "salaries key",
+                "titles key",
+                "small key",
+                "sequence a",
+                "sequence b"
+            ]
+        );
     }
 }
