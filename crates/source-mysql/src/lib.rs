@@ -475,22 +475,54 @@ impl MysqlSource {
             })
     }
 
-    /// A session of the lean reader for a chunk's rows, unless a snapshot is open (its
-    /// sessions are mysql_async's) or the lean reader is not used.
-    pub(crate) async fn wire_conn(&self) -> Option<wire::WireConn> {
-        {
+    /// A session of the lean reader for a chunk's rows: one of the snapshot's lean sessions
+    /// while a snapshot that has them is open (waiting for one to be free), else a pooled one;
+    /// `Ok(None)` when rows are to be read with mysql_async.
+    pub(crate) async fn wire_conn(&self) -> Result<Option<LeanConn>, MysqlError> {
+        let snapshot = {
             let state = self.lock_state();
-            if state.snapshot.is_some() || state.lean_reader_off {
-                return None;
+            match &state.snapshot {
+                Some(s) => Some(s.clone()),
+                None if state.lean_reader_off => return Ok(None),
+                None => None,
             }
+        };
+        if let Some(snapshot) = snapshot {
+            let Some(lean) = &snapshot.lean else {
+                return Ok(None);
+            };
+            return match lean.take.lock().await.recv().await {
+                Some(Some(conn)) => Ok(Some(LeanConn {
+                    conn: Some(conn),
+                    home: LeanHome::Snapshot(lean.clone()),
+                })),
+                // Every session was lost: a new one would not see the same point in time.
+                Some(None) | None => {
+                    let _ = lean.give_back.send(None);
+                    Err(MysqlError::Snapshot(
+                        "every session of the snapshot was lost while reading, so the remaining chunks cannot be read from the same point in time; run again (or with --resume)".into(),
+                    ))
+                }
+            };
         }
-        self.wire.as_ref()?.get().await
+        let Some(pool) = &self.wire else {
+            return Ok(None);
+        };
+        Ok(pool.get().await.map(|conn| LeanConn {
+            conn: Some(conn),
+            home: LeanHome::Pool(pool.clone()),
+        }))
     }
 
-    /// Give back a lean session whose result was read to the end.
-    pub(crate) fn wire_done(&self, conn: wire::WireConn) {
-        if let Some(wire) = &self.wire {
-            wire.put(conn);
+    /// A lean session's chunk was read to its end: the session goes back where it came from.
+    pub(crate) fn wire_done(&self, mut lean: LeanConn) {
+        if let Some(conn) = lean.conn.take() {
+            match &lean.home {
+                LeanHome::Pool(pool) => pool.put(conn),
+                LeanHome::Snapshot(lean) => {
+                    let _ = lean.give_back.send(Some(conn));
+                }
+            }
         }
         self.lock_state().lean_reader_chunks += 1;
     }
@@ -544,11 +576,15 @@ impl MysqlSource {
             .await
             .map_err(err)?;
         let mut conns = Vec::new();
+        let mut lean = None;
         let report = match locker.query_drop("FLUSH TABLES WITH READ LOCK").await {
             Ok(()) => {
+                // The lean reader's sessions read every chunk when it can open them all.
+                lean = self.lean_snapshot_sessions(sessions.max(1)).await;
+                let mysql_sessions = if lean.is_some() { 1 } else { sessions.max(1) };
                 let taken = async {
                     let mut conns = Vec::new();
-                    for _ in 1..sessions.max(1) {
+                    for _ in 1..mysql_sessions {
                         let mut c = self.pool.get_conn().await?;
                         c.query_drop(isolation).await?;
                         c.query_drop(start).await?;
@@ -585,11 +621,46 @@ impl MysqlSource {
         for c in conns {
             let _ = give_back.send(c);
         }
+        let lean = lean.map(|sessions| {
+            let (give_back, take) = tokio::sync::mpsc::unbounded_channel();
+            let live = sessions.len().into();
+            for c in sessions {
+                let _ = give_back.send(Some(c));
+            }
+            Arc::new(LeanSnapshot {
+                give_back,
+                take: tokio::sync::Mutex::new(take),
+                live,
+            })
+        });
         self.lock_state().snapshot = Some(Arc::new(Snapshot {
             give_back,
             take: tokio::sync::Mutex::new(take),
+            lean,
         }));
         Ok(report)
+    }
+
+    /// `n` lean sessions, each in a transaction `WITH CONSISTENT SNAPSHOT` (taken while the
+    /// caller holds the global read lock); `None` when the lean reader is not used or one of
+    /// them cannot be opened, and mysql_async's sessions take the snapshot instead.
+    async fn lean_snapshot_sessions(&self, n: usize) -> Option<Vec<wire::WireConn>> {
+        let pool = self.wire.as_ref()?;
+        if self.lock_state().lean_reader_off {
+            return None;
+        }
+        let mut sessions = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut conn = pool.get().await?;
+            conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .await
+                .ok()?;
+            conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+                .await
+                .ok()?;
+            sessions.push(conn);
+        }
+        Some(sessions)
     }
 
     /// End the snapshot: its sessions commit and close; reads use the pool again.
@@ -602,6 +673,17 @@ impl MysqlSource {
         while let Ok(mut conn) = take.try_recv() {
             let _ = conn.query_drop("COMMIT").await;
             let _ = conn.disconnect().await;
+        }
+        // The lean sessions end their transaction and close (their isolation level was set
+        // for the snapshot, so they do not go back to the pool).
+        if let Some(lean) = &snapshot.lean {
+            let mut take = lean.take.lock().await;
+            while let Ok(conn) = take.try_recv() {
+                if let Some(mut conn) = conn {
+                    let _ = conn.query_drop("COMMIT").await;
+                    conn.quit().await;
+                }
+            }
         }
     }
 }
@@ -621,6 +703,59 @@ pub struct SnapshotReport {
 pub(crate) struct Snapshot {
     give_back: tokio::sync::mpsc::UnboundedSender<mysql_async::Conn>,
     take: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<mysql_async::Conn>>,
+    /// The lean reader's sessions in the snapshot, which then read every chunk's rows (the
+    /// mysql_async session above serves the other queries: collations, counts).
+    lean: Option<Arc<LeanSnapshot>>,
+}
+
+/// The snapshot's lean sessions. A session lost with its chunk (an error, a cancelled copy)
+/// leaves the others reading; when the last one is lost, a `None` tells every waiting reader
+/// that the snapshot cannot be read on.
+#[derive(Debug)]
+pub(crate) struct LeanSnapshot {
+    give_back: tokio::sync::mpsc::UnboundedSender<Option<wire::WireConn>>,
+    take: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Option<wire::WireConn>>>,
+    /// Sessions not lost.
+    live: std::sync::atomic::AtomicUsize,
+}
+
+/// Where a lent lean session goes back to.
+enum LeanHome {
+    Pool(Arc<wire::WirePool>),
+    Snapshot(Arc<LeanSnapshot>),
+}
+
+/// A lean session lent for one chunk. Given back with [`MysqlSource::wire_done`] once its
+/// result is read to the end; dropped before that (an error, a cancelled copy), it is closed,
+/// and a snapshot learns that it lost a session.
+pub(crate) struct LeanConn {
+    conn: Option<wire::WireConn>,
+    home: LeanHome,
+}
+
+impl std::ops::Deref for LeanConn {
+    type Target = wire::WireConn;
+    fn deref(&self) -> &wire::WireConn {
+        self.conn.as_ref().expect("a lent lean session")
+    }
+}
+
+impl std::ops::DerefMut for LeanConn {
+    fn deref_mut(&mut self) -> &mut wire::WireConn {
+        self.conn.as_mut().expect("a lent lean session")
+    }
+}
+
+impl Drop for LeanConn {
+    fn drop(&mut self) {
+        if self.conn.take().is_some() {
+            if let LeanHome::Snapshot(lean) = &self.home {
+                if lean.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                    let _ = lean.give_back.send(None);
+                }
+            }
+        }
+    }
 }
 
 /// A session lent for reading: a pooled one, or one of the snapshot's, which goes back to the

@@ -11,8 +11,8 @@ use crate::encode::{
     NulFix, Refusal,
 };
 use crate::types::is_spatial;
-use crate::wire::{self, RawCell, WireConn};
-use crate::{quote_ident, MysqlError, MysqlSource};
+use crate::wire::{self, RawCell};
+use crate::{quote_ident, LeanConn, MysqlError, MysqlSource};
 use barge_config::{NulByteMode, ZeroDateMode};
 use barge_model::{Column, InvalidValuePolicy, KeyRange, Reject, Table};
 use barge_pgcopy::CopyBuffer;
@@ -335,7 +335,7 @@ pub(crate) async fn copy_chunk(
         buffer_bytes,
         reported: 0,
     };
-    match source.wire_conn().await {
+    match source.wire_conn().await? {
         Some(conn) => {
             read_wire(source, conn, &sql, binary, &mut enc, &mut sender, rejects).await?;
         }
@@ -394,7 +394,7 @@ async fn read_pooled(
 /// the result is read to its end.
 async fn read_wire(
     source: &MysqlSource,
-    mut conn: WireConn,
+    mut conn: LeanConn,
     sql: &str,
     binary: bool,
     enc: &mut ChunkEncoder<'_>,

@@ -167,8 +167,8 @@ impl WirePool {
     /// Close the idle sessions.
     pub(crate) async fn close(&self) {
         let idle: Vec<WireConn> = std::mem::take(&mut *self.idle());
-        for mut conn in idle {
-            let _ = conn.command(COM_QUIT, &[]).await;
+        for conn in idle {
+            conn.quit().await;
         }
     }
 }
@@ -314,6 +314,11 @@ impl WireConn {
                 }
             }
         }
+    }
+
+    /// Say goodbye and close.
+    pub(crate) async fn quit(mut self) {
+        let _ = self.command(COM_QUIT, &[]).await;
     }
 
     /// Run a statement that returns no rows (or whose rows do not matter).

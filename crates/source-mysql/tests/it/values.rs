@@ -617,3 +617,78 @@ async fn lean_reader_reads_rows_larger_than_a_packet() {
         .unwrap();
     outcome.unwrap();
 }
+
+/// Under `single_tx`, chunks are read by lean sessions inside the snapshot: a row committed
+/// after it began is not seen until it ends. A lean session lost with its chunk (the copy
+/// cancelled mid-stream) leaves the others reading the same snapshot; once every one is lost,
+/// reads fail with a snapshot error rather than read from another point in time.
+#[tokio::test]
+async fn lean_snapshot_sessions_read_from_the_snapshot() {
+    let mut db = TestDb::new("leansnap").await;
+    db.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, s varchar(40));
+         INSERT INTO t SELECT seq, REPEAT('s', 30) FROM seq_1_to_2000",
+    )
+    .await;
+    let source = db.source().await;
+    let schema = introspected(&source, mapping()).await;
+    let t = table(&schema, "t");
+    let report = source.begin_snapshot(2).await.expect("snapshot");
+    assert_eq!((report.sessions, report.fallback), (2, None));
+    db.exec("INSERT INTO t VALUES (2001, 'later')").await;
+    let cancel = || async {
+        // Nobody receives: the copy stops at its first full buffer, mid-result.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        drop(rx);
+        let mut rejects = Vec::new();
+        let e = source
+            .copy_chunk(
+                t,
+                &KeyRange::WHOLE,
+                InvalidValuePolicy::Error,
+                1024,
+                &tx,
+                &|_| {},
+                &mut rejects,
+            )
+            .await
+            .expect_err("nobody receives");
+        assert!(
+            matches!(e, barge_source_mysql::MysqlError::Cancelled(_)),
+            "{e}"
+        );
+    };
+    for lost in 0..2 {
+        let before = source.lean_reader_chunks();
+        for _ in 0..3 {
+            let inside = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+                .await
+                .unwrap_or_else(|e| panic!("{lost} sessions lost: {e}"));
+            assert_eq!(inside.rows, 2000, "the snapshot does not see the later row");
+        }
+        assert_eq!(
+            source.lean_reader_chunks(),
+            before + 3,
+            "read by lean sessions"
+        );
+        cancel().await;
+    }
+    for _ in 0..2 {
+        let Err(e) = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error).await else {
+            panic!("every session of the snapshot is lost, yet the copy went on");
+        };
+        assert!(
+            e.to_string()
+                .contains("every session of the snapshot was lost"),
+            "{e}"
+        );
+    }
+    source.end_snapshot().await;
+    let after = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+        .await
+        .unwrap();
+    assert_eq!(
+        after.rows, 2001,
+        "after the snapshot, the later row is there"
+    );
+}
