@@ -847,16 +847,27 @@ impl Ctx<'_> {
         let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let unit = &value[digits.len()..];
         let number_ok = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-        if number_ok && ["", "kB", "MB", "GB", "TB"].contains(&unit) {
-            return Ok(Some(value));
+        // In kB, PostgreSQL's unit for it; it takes 1MB to 2147483647kB.
+        let scale = match unit {
+            "" | "kB" => Some(1u128),
+            "MB" => Some(1 << 10),
+            "GB" => Some(1 << 20),
+            "TB" => Some(1 << 30),
+            _ => None,
+        };
+        let kb = scale
+            .filter(|_| number_ok)
+            .and_then(|scale| digits.parse::<u128>().ok()?.checked_mul(scale));
+        match kb {
+            Some(kb) if (1024..=2_147_483_647).contains(&kb) => Ok(Some(value)),
+            _ => Err(self.invalid(
+                key,
+                &format!(
+                    "must be a size from 1MB to 2TB such as `256MB` (units kB, MB, GB, TB) or `server`, got `{value}`"
+                ),
+                Some("`server` keeps the PostgreSQL server's own setting".to_owned()),
+            )),
         }
-        Err(self.invalid(
-            key,
-            &format!(
-                "must be a size such as `256MB` (units kB, MB, GB, TB) or `server`, got `{value}`"
-            ),
-            Some("`server` keeps the PostgreSQL server's own setting".to_owned()),
-        ))
     }
 
     fn workers(&self, workers: Option<i64>) -> Result<usize, ConfigError> {

@@ -200,8 +200,10 @@ enum ItemError {
     },
 }
 
-/// A copy session. Commits wait for the WAL flush (the default): a chunk acknowledged as
-/// committed must survive a server crash, since an in-process retry never copies it again.
+/// A copy session. A chunk's commit does not wait for its WAL flush (`SET LOCAL
+/// synchronous_commit = off`, see the ledger's module docs): a server crash can lose chunks
+/// acknowledged as committed, which an in-process retry would never copy again, so the run
+/// checks after the copy that the server did not restart, and stops for a resume if it did.
 async fn session(pg: &tokio_postgres::Config) -> Result<tokio_postgres::Client, ItemError> {
     barge_pg::connect(pg).await.map_err(|e| ItemError::Failed {
         message: e.to_string(),

@@ -11,7 +11,11 @@
 //! on disk. A server crash may then lose the last chunks acknowledged, but each together with
 //! its ledger row, so the ledger still tells the truth and `--resume` copies them again. Every
 //! later synchronous commit (keys, indexes, [`Ledger::finish`]) flushes the WAL up to itself,
-//! and so every chunk before it, before the run can report success.
+//! and so every chunk before it, before the run can report success. What a crash does to a
+//! run in progress is caught too: its workers would retry on a restarted server without
+//! copying the lost chunks again, so after the copy, and again before finishing, the run
+//! compares the server's start time with the one it saw first, and stops for a `--resume`
+//! when they differ.
 
 use crate::EngineError;
 use barge_pg::ddl::quote_literal;

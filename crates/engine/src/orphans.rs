@@ -27,7 +27,7 @@ use std::time::Instant;
 
 /// Orphan counts of every foreign key, in order, on up to `workers` connections.
 async fn count_all(
-    pg: &tokio_postgres::Config,
+    pg: &postload::StepTarget,
     workers: usize,
     schema: &str,
     fks: &[(&Table, &ForeignKey, &Table)],
@@ -47,7 +47,7 @@ async fn count_all(
             .collect();
         let pg = pg.clone();
         handles.push(tokio::spawn(async move {
-            let client = barge_pg::connect(&pg).await?;
+            let client = barge_pg::connect(&pg.pg).await?;
             let mut out = Vec::new();
             for (i, sql) in mine {
                 let row = client
@@ -74,7 +74,7 @@ async fn count_all(
 /// Orphan handling and foreign keys, end to end; returns summary lines for what changed.
 pub(crate) async fn foreign_keys(
     client: &tokio_postgres::Client,
-    pg: &tokio_postgres::Config,
+    pg: &postload::StepTarget,
     workers: usize,
     settings: &Settings,
     schema: &Schema,
@@ -140,7 +140,7 @@ pub(crate) async fn foreign_keys(
 /// Validate foreign keys on up to `workers` connections, each with its ledger record; a key
 /// that finds rows without a parent is left NOT VALID and counted. Other failures stop.
 async fn validate_all(
-    pg: &tokio_postgres::Config,
+    pg: &postload::StepTarget,
     workers: usize,
     steps: Vec<Step>,
     ledger: &Arc<Ledger>,
@@ -159,7 +159,7 @@ async fn validate_all(
     for _ in 0..workers {
         let (pg, queue, ledger, sink) = (pg.clone(), queue.clone(), ledger.clone(), sink.clone());
         handles.push(tokio::spawn(async move {
-            let client = barge_pg::connect(&pg).await?;
+            let client = barge_pg::connect(&pg.pg).await?;
             let mut violated = 0usize;
             while let Some(step) = queue.pop() {
                 postload::test_hook_step_delay().await;
@@ -201,7 +201,7 @@ async fn validate_all(
 /// Clean orphans; returns summary lines for what changed.
 pub(crate) async fn clean(
     client: &tokio_postgres::Client,
-    pg: &tokio_postgres::Config,
+    pg: &postload::StepTarget,
     workers: usize,
     settings: &Settings,
     schema: &Schema,

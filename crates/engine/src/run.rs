@@ -109,15 +109,9 @@ async fn run_migration(
     let mut pg = pg_config(&settings.target.connection)?;
     // Every session of a run carries its target schema, so a later run can see them.
     pg.application_name(session_name(schema));
-    if let Some(mem) = &settings.maintenance_work_mem {
-        // Index builds sort in memory up to this much (checked to be a plain size).
-        let options = match pg.get_options() {
-            Some(o) if !o.trim().is_empty() => format!("{o} -c maintenance_work_mem={mem}"),
-            _ => format!("-c maintenance_work_mem={mem}"),
-        };
-        pg.options(&options);
-    }
-    let client = barge_pg::connect(&pg).await?;
+    let steps_target = postload::StepTarget::new(&pg, settings);
+    // The run's own session sets up like the post-load ones (hooks run in it).
+    let client = steps_target.connect().await?;
     let checkpoint_path = Checkpoint::path_for(&settings.base_dir);
 
     wait_for_other_sessions(&client, schema, &sink).await?;
@@ -271,7 +265,7 @@ async fn run_migration(
         early_constraints,
     ));
     let index_pool = Arc::new(postload::StepPool::with_follow_up(
-        &pg,
+        &steps_target,
         settings.index_workers,
         &sink,
         &ledger,
@@ -361,10 +355,14 @@ async fn run_migration(
     let index_pool = Arc::try_unwrap(index_pool)
         .map_err(|_| EngineError::Setup("the index pool is still shared after the copy".into()))?;
     index_pool.finish().await?;
-    if settings.unlogged_tables && server_start_time(&client).await? != server_started {
-        return Err(EngineError::Setup(
-            "the PostgreSQL server restarted during the load, which empties UNLOGGED tables\nhint: run `barge migrate CONFIG --restart`, or load without `unlogged_tables`".to_string(),
-        ));
+    if server_start_time(&client).await? != server_started {
+        return Err(EngineError::Setup(if settings.unlogged_tables {
+            "the PostgreSQL server restarted during the load, which empties UNLOGGED tables\nhint: run `barge migrate CONFIG --restart`, or load without `unlogged_tables`".to_string()
+        } else {
+            // Chunks commit without waiting for their WAL flush (see ledger.rs): a restart
+            // may have lost the last ones with their ledger rows, which a resume copies again.
+            "the PostgreSQL server restarted during the load, so the last chunks committed before it may be missing\nhint: run `barge migrate CONFIG --resume`, which copies again every chunk the target database does not hold".to_string()
+        }));
     }
     let workers = settings.index_workers;
     let mut rows_changed_after_copy = false;
@@ -372,15 +370,22 @@ async fn run_migration(
         if settings.unlogged_tables {
             sink.event(ProgressEvent::Phase("making tables logged"));
             let steps = postload::set_logged_steps(schema, s);
-            postload::run_parallel(&pg, workers, steps, &sink, &ledger).await?;
+            postload::run_parallel(&steps_target, workers, steps, &sink, &ledger).await?;
         }
         if hooks::any(HookPoint::BeforeFk, &hook_files) {
             sink.event(ProgressEvent::Phase("running before_fk hooks"));
             hooks::run(&client, HookPoint::BeforeFk, &hook_files, schema, &ledger).await?;
         }
-        let cleaned =
-            crate::orphans::foreign_keys(&client, &pg, workers, settings, s, &ledger, &sink)
-                .await?;
+        let cleaned = crate::orphans::foreign_keys(
+            &client,
+            &steps_target,
+            workers,
+            settings,
+            s,
+            &ledger,
+            &sink,
+        )
+        .await?;
         rows_changed_after_copy = !cleaned.is_empty();
         warnings.extend(cleaned);
         sink.event(ProgressEvent::Phase("adding check constraints"));
@@ -389,12 +394,12 @@ async fn run_migration(
         let steps = postload::on_update_trigger_steps(schema, s);
         if !steps.is_empty() {
             sink.event(ProgressEvent::Phase("adding ON UPDATE triggers"));
-            postload::run_parallel(&pg, 1, steps, &sink, &ledger).await?;
+            postload::run_parallel(&steps_target, 1, steps, &sink, &ledger).await?;
         }
     }
     sink.event(ProgressEvent::Phase("setting identity counters"));
     let steps = postload::identity_steps(schema, s);
-    postload::run_parallel(&pg, 1, steps, &sink, &ledger).await?;
+    postload::run_parallel(&steps_target, 1, steps, &sink, &ledger).await?;
     sink.event(ProgressEvent::Phase("analyzing"));
     let mut steps = postload::analyze_steps(schema, s);
     if rows_changed_after_copy {
@@ -403,7 +408,7 @@ async fn run_migration(
             step.what.push_str(" after orphan cleanup");
         }
     }
-    postload::run_parallel(&pg, workers, steps, &sink, &ledger).await?;
+    postload::run_parallel(&steps_target, workers, steps, &sink, &ledger).await?;
 
     if hooks::any(HookPoint::AfterAll, &hook_files) {
         sink.event(ProgressEvent::Phase("running after_all hooks"));
@@ -450,6 +455,13 @@ async fn run_migration(
         }
     }
     sink.event(ProgressEvent::Phase("finishing"));
+    // Every step since the copy committed synchronously, which flushed the WAL of every chunk
+    // before it; a restart in between is still caught here.
+    if server_start_time(&client).await? != server_started {
+        return Err(EngineError::Setup(
+            "the PostgreSQL server restarted during the run\nhint: run `barge migrate CONFIG --resume`, which checks and completes what the target database holds".to_string(),
+        ));
+    }
     ledger.finish(&client).await?;
     recorder.remove();
 

@@ -171,7 +171,7 @@ pub(crate) struct SourceState {
 }
 
 /// A MySQL or MariaDB database opened for reading (a pool of sessions).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MysqlSource {
     pool: Pool,
     description: String,
@@ -181,6 +181,13 @@ pub struct MysqlSource {
     state: Arc<Mutex<SourceState>>,
     /// The lean row reader's sessions, when the source's sessions are plain TCP (see `wire`).
     wire: Option<Arc<wire::WirePool>>,
+}
+
+impl std::fmt::Debug for MysqlSource {
+    /// What it reads from, never the password (which the driver's options would show).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MysqlSource({}, {})", self.description, self.version)
+    }
 }
 
 impl MysqlSource {
@@ -217,11 +224,11 @@ impl MysqlSource {
     /// only when the server has no TLS at all.
     async fn open_with_tls(builder: OptsBuilder, tls: &Tls) -> Result<Self, MysqlError> {
         let Some(ssl) = tls.ssl_opts() else {
-            return Self::open(builder, true).await;
+            return Self::open(builder).await;
         };
         // A local server would otherwise be reached over its socket, without TLS.
         let secured = builder.clone().ssl_opts(ssl).prefer_socket(false);
-        match Self::open(secured, false).await {
+        match Self::open(secured).await {
             Err(MysqlError::Connect { source, .. })
                 if tls.mode == TlsMode::Preferred
                     && matches!(
@@ -231,15 +238,19 @@ impl MysqlSource {
                         )
                     ) =>
             {
-                Self::open(builder, true).await
+                Self::open(builder).await
             }
             other => other,
         }
     }
 
-    /// Open the pool; `plain`: its sessions do without TLS, so the lean reader may read rows.
-    async fn open(builder: OptsBuilder, plain: bool) -> Result<Self, MysqlError> {
-        let builder = builder.setup(SESSION_SETUP.to_vec());
+    /// Open the pool, and the lean reader's when the pool's sessions are plain TCP.
+    async fn open(builder: OptsBuilder) -> Result<Self, MysqlError> {
+        // Sessions go where the DSN says: mysql_async would otherwise move a TCP address of
+        // this machine to the server's Unix socket, where MySQL may log the user in as
+        // another account (`user@localhost` rather than `user@127.0.0.1`) than the lean
+        // reader's TCP sessions. A `socket=` DSN still uses its socket.
+        let builder = builder.prefer_socket(false).setup(SESSION_SETUP.to_vec());
         let opts = Opts::from(builder);
         let description = format!(
             "{}@{}:{}/{}",
@@ -263,9 +274,25 @@ impl MysqlSource {
             mysql_async::prelude::Queryable::query_first(&mut conn, "SELECT VERSION()")
                 .await
                 .map_err(connect_err)?;
-        drop(conn);
         let version = version.unwrap_or_default();
-        let wire = plain.then(|| {
+        // The lean reader speaks neither TLS nor Unix sockets: it is used only when the
+        // pool's sessions are plain TCP, and checks it reaches the same server and account.
+        let plain = opts.ssl_opts().is_none() && opts.socket().is_none();
+        let identity: Option<mysql_async::Row> = if plain {
+            mysql_async::prelude::Queryable::query_first(&mut conn, wire::IDENTITY_SQL)
+                .await
+                .map_err(connect_err)?
+        } else {
+            None
+        };
+        drop(conn);
+        let wire = identity.map(|row| {
+            let identity = (0..row.len())
+                .map(|i| match row.as_ref(i) {
+                    Some(mysql_async::Value::Bytes(b)) => Some(b.clone()),
+                    _ => None,
+                })
+                .collect();
             Arc::new(wire::WirePool::new(wire::WireOpts {
                 host: opts.ip_or_hostname().to_string(),
                 port: opts.tcp_port(),
@@ -273,6 +300,7 @@ impl MysqlSource {
                 password: opts.pass().unwrap_or("").to_string(),
                 database: database.clone(),
                 setup: opts.init().iter().chain(opts.setup()).cloned().collect(),
+                identity,
             }))
         });
         let flavor = if version.to_ascii_lowercase().contains("mariadb") {
@@ -495,6 +523,7 @@ impl MysqlSource {
                 Some(Some(conn)) => Ok(Some(LeanConn {
                     conn: Some(conn),
                     home: LeanHome::Snapshot(lean.clone()),
+                    reused: true,
                 })),
                 // Every session was lost: a new one would not see the same point in time.
                 Some(None) | None => {
@@ -508,10 +537,57 @@ impl MysqlSource {
         let Some(pool) = &self.wire else {
             return Ok(None);
         };
-        Ok(pool.get().await.map(|conn| LeanConn {
-            conn: Some(conn),
-            home: LeanHome::Pool(pool.clone()),
-        }))
+        match pool.get().await {
+            Ok((conn, reused)) => Ok(Some(LeanConn {
+                conn: Some(conn),
+                home: LeanHome::Pool(pool.clone()),
+                reused,
+            })),
+            Err(off) => {
+                self.lean_reader_off(off);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Tell the user once why the lean reader stopped being used.
+    pub(crate) fn lean_reader_off(&self, off: wire::Off) {
+        if let wire::Off::Now(why) = off {
+            self.note(format!(
+                "MySQL rows are read with the mysql_async driver, not barge's faster reader, which cannot be used here: {why}"
+            ));
+        }
+    }
+
+    /// A new pooled lean session in place of `stale`, an idle one found dead (the server
+    /// closed it, or restarted): every idle one is dropped too. `None`: not to be retried.
+    pub(crate) async fn wire_reconnect(&self, stale: &mut LeanConn) -> Option<LeanConn> {
+        let LeanHome::Pool(pool) = &stale.home else {
+            return None;
+        };
+        if !stale.reused {
+            return None;
+        }
+        pool.clear_idle();
+        match pool.fresh().await {
+            Ok(conn) => Some(LeanConn {
+                conn: Some(conn),
+                home: LeanHome::Pool(pool.clone()),
+                reused: false,
+            }),
+            Err(off) => {
+                self.lean_reader_off(off);
+                None
+            }
+        }
+    }
+
+    /// The lean reader misread the server (a protocol fault of its own): mysql_async reads
+    /// from now on, which the chunk's retry uses.
+    pub(crate) fn wire_fault(&self, why: &str) {
+        if let Some(pool) = &self.wire {
+            self.lean_reader_off(pool.turn_off(why));
+        }
     }
 
     /// A lean session's chunk was read to its end: the session goes back where it came from.
@@ -651,7 +727,13 @@ impl MysqlSource {
         }
         let mut sessions = Vec::with_capacity(n);
         for _ in 0..n {
-            let mut conn = pool.get().await?;
+            let mut conn = match pool.get().await {
+                Ok((conn, _)) => conn,
+                Err(off) => {
+                    self.lean_reader_off(off);
+                    return None;
+                }
+            };
             conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 .await
                 .ok()?;
@@ -731,6 +813,8 @@ enum LeanHome {
 pub(crate) struct LeanConn {
     conn: Option<wire::WireConn>,
     home: LeanHome,
+    /// It was idle before (so may have been closed by the server meanwhile).
+    reused: bool,
 }
 
 impl std::ops::Deref for LeanConn {

@@ -391,7 +391,9 @@ async fn read_pooled(
 }
 
 /// The rows over a session of the lean reader; the session goes back to its pool only once
-/// the result is read to its end.
+/// the result is read to its end. An idle pooled session found dead before any row is
+/// replaced once by a new one; a protocol fault of the lean reader turns it off for the run,
+/// so the chunk's retry reads with mysql_async.
 async fn read_wire(
     source: &MysqlSource,
     mut conn: LeanConn,
@@ -402,11 +404,29 @@ async fn read_wire(
     rejects: &mut Vec<Reject>,
 ) -> Result<(), MysqlError> {
     let table = enc.table;
-    let read_err = |e: wire::WireError| MysqlError::Read {
-        table: table.name.clone(),
-        source: e.into(),
+    let read_err = |e: wire::WireError| {
+        if matches!(
+            e,
+            wire::WireError::Protocol(_) | wire::WireError::Unsupported(_)
+        ) {
+            source.wire_fault(&wire::describe(&e));
+        }
+        MysqlError::Read {
+            table: table.name.clone(),
+            source: e.into(),
+        }
     };
-    let types = conn.query(sql, binary).await.map_err(read_err)?;
+    let types = match conn.query(sql, binary).await {
+        Ok(types) => types,
+        Err(wire::WireError::Io(e)) => match source.wire_reconnect(&mut conn).await {
+            Some(fresh) => {
+                conn = fresh;
+                conn.query(sql, binary).await.map_err(read_err)?
+            }
+            None => return Err(read_err(wire::WireError::Io(e))),
+        },
+        Err(e) => return Err(read_err(e)),
+    };
     let mut cells: Vec<RawCell> = Vec::with_capacity(types.len());
     while let Some(packet) = conn.next_row().await.map_err(read_err)? {
         let payload = conn.payload(packet);

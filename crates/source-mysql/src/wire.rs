@@ -110,7 +110,7 @@ fn protocol<T>(what: &str) -> Result<T> {
 }
 
 /// Where to connect and what every session runs first.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct WireOpts {
     pub host: String,
     pub port: u16,
@@ -118,6 +118,27 @@ pub(crate) struct WireOpts {
     pub password: String,
     pub database: String,
     pub setup: Vec<String>,
+    /// What [`IDENTITY_SQL`] answered on the source's own (mysql_async) session: a lean
+    /// session must answer the same, or it reached another server or account.
+    pub identity: Vec<Option<Vec<u8>>>,
+}
+
+/// Which server and account a session is on.
+pub(crate) const IDENTITY_SQL: &str = "SELECT @@hostname, @@port, CURRENT_USER(), DATABASE()";
+
+/// How long connecting and logging in may take before the lean reader gives up (and the
+/// source reads with mysql_async).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl std::fmt::Debug for WireOpts {
+    /// Never the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "WireOpts({}@{}:{}/{})",
+            self.user, self.host, self.port, self.database
+        )
+    }
 }
 
 /// Idle sessions of the lean client, and whether it is still in use for this source.
@@ -126,6 +147,15 @@ pub(crate) struct WirePool {
     opts: WireOpts,
     idle: Mutex<Vec<WireConn>>,
     off: AtomicBool,
+}
+
+/// Why the pool lends no session.
+#[derive(Debug)]
+pub(crate) enum Off {
+    /// It was turned off earlier.
+    Already,
+    /// It has just been turned off, for this reason (to tell the user once).
+    Now(String),
 }
 
 impl WirePool {
@@ -141,26 +171,63 @@ impl WirePool {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A session, or `None` when the lean client is not (or no longer) used: any failure to
+    /// A session (an idle one, else a new one), unless the lean reader is off: any failure to
     /// connect turns it off, and mysql_async, which reports its own errors, takes over.
-    pub(crate) async fn get(&self) -> Option<WireConn> {
-        if self.off.load(Ordering::Relaxed) {
-            return None;
+    pub(crate) async fn get(&self) -> std::result::Result<(WireConn, bool), Off> {
+        if self.off.load(Ordering::SeqCst) {
+            return Err(Off::Already);
         }
         if let Some(conn) = self.idle().pop() {
-            return Some(conn);
+            return Ok((conn, true));
         }
-        match WireConn::connect(&self.opts).await {
-            Ok(conn) => Some(conn),
-            Err(_) => {
-                self.off.store(true, Ordering::Relaxed);
-                None
-            }
+        self.fresh().await.map(|c| (c, false))
+    }
+
+    /// A new session, past the idle ones (which a lost server has made useless).
+    pub(crate) async fn fresh(&self) -> std::result::Result<WireConn, Off> {
+        if self.off.load(Ordering::SeqCst) {
+            return Err(Off::Already);
+        }
+        let connected = tokio::time::timeout(CONNECT_TIMEOUT, WireConn::connect(&self.opts)).await;
+        match connected {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(self.turn_off(&describe(&e))),
+            Err(_) => Err(self.turn_off(&format!(
+                "connecting took over {} s",
+                CONNECT_TIMEOUT.as_secs()
+            ))),
         }
     }
 
-    /// Give back a session whose last result was read to the end.
-    pub(crate) fn put(&self, conn: WireConn) {
+    /// Stop lending sessions; `Off::Now` for the first caller to do so.
+    pub(crate) fn turn_off(&self, why: &str) -> Off {
+        self.idle().clear();
+        if self.off.swap(true, Ordering::SeqCst) {
+            Off::Already
+        } else {
+            Off::Now(why.to_string())
+        }
+    }
+
+    /// Forget the idle sessions (after one of them turned out dead).
+    pub(crate) fn clear_idle(&self) {
+        self.idle().clear();
+    }
+
+    /// Give back a session whose last result was read to the end; its buffers shrink back
+    /// so idle sessions hold little memory.
+    pub(crate) fn put(&self, mut conn: WireConn) {
+        if conn.broken || self.off.load(Ordering::SeqCst) {
+            return;
+        }
+        conn.big = Vec::new();
+        if conn.buf.len() > READ_BUFFER {
+            conn.buf.copy_within(conn.start..conn.end, 0);
+            conn.end -= conn.start;
+            conn.start = 0;
+            conn.buf.truncate(READ_BUFFER.max(conn.end));
+            conn.buf.shrink_to_fit();
+        }
         self.idle().push(conn);
     }
 
@@ -202,6 +269,17 @@ pub(crate) struct WireConn {
     deprecate_eof: bool,
     /// The prepared statement of the running binary query, closed at its end.
     stmt: Option<u32>,
+    /// Its state is unknown (a write failed after the result was read): not to be reused.
+    broken: bool,
+}
+
+/// An error in words for the user (a server's own message, never the password).
+pub(crate) fn describe(e: &WireError) -> String {
+    match e {
+        WireError::Unsupported(m) | WireError::Protocol(m) => m.clone(),
+        WireError::Server { code, message, .. } => format!("the server said ({code}): {message}"),
+        WireError::Io(e) => e.to_string(),
+    }
 }
 
 impl WireConn {
@@ -217,12 +295,45 @@ impl WireConn {
             seq: 0,
             deprecate_eof: false,
             stmt: None,
+            broken: false,
         };
         conn.handshake(opts).await?;
         for sql in &opts.setup {
             conn.query_drop(sql).await?;
         }
+        // The same server and account as the source's own sessions (a `socket=` URL, or
+        // user@localhost against user@127.0.0.1, could lead elsewhere over TCP).
+        let identity = conn.row_texts(IDENTITY_SQL).await?;
+        if identity != opts.identity {
+            return Err(WireError::Unsupported(
+                "over TCP it reaches another server or account than the source's sessions"
+                    .to_string(),
+            ));
+        }
         Ok(conn)
+    }
+
+    /// The first row of `sql` over the text protocol, as raw values.
+    async fn row_texts(&mut self, sql: &str) -> Result<Vec<Option<Vec<u8>>>> {
+        let types = self.query(sql, false).await?;
+        let mut first = None;
+        let mut cells = Vec::new();
+        while let Some(packet) = self.next_row().await? {
+            if first.is_none() {
+                let payload = self.payload(packet);
+                text_row(payload, types.len(), &mut cells)?;
+                first = Some(
+                    cells
+                        .iter()
+                        .map(|c| match c.cell(payload) {
+                            Cell::Bytes(b) => Some(b.to_vec()),
+                            _ => None,
+                        })
+                        .collect(),
+                );
+            }
+        }
+        first.ok_or_else(|| WireError::Protocol(format!("`{sql}` returned no row")))
     }
 
     async fn handshake(&mut self, opts: &WireOpts) -> Result<()> {
@@ -283,8 +394,10 @@ impl WireConn {
             out.push(auth.len() as u8);
         }
         out.extend_from_slice(&auth);
-        out.extend_from_slice(opts.database.as_bytes());
-        out.push(0);
+        if ours & CONNECT_WITH_DB != 0 {
+            out.extend_from_slice(opts.database.as_bytes());
+            out.push(0);
+        }
         out.extend_from_slice(plugin.as_bytes());
         out.push(0);
         self.write_packet(&out).await?;
@@ -372,7 +485,9 @@ impl WireConn {
             Ok(Some(types)) => Ok(types),
             Ok(None) => {
                 self.close_statement().await?;
-                Ok(Vec::new())
+                Err(WireError::Protocol(
+                    "the statement returned no result set".to_string(),
+                ))
             }
             Err(e) => {
                 // The statement stays prepared on a failed execution; close it.
@@ -398,7 +513,7 @@ impl WireConn {
             }
             _ => Reader::new(first).lenenc()?,
         };
-        let mut types = Vec::with_capacity(count as usize);
+        let mut types = Vec::with_capacity(count.min(4096) as usize);
         for _ in 0..count {
             let def = self.read_packet().await?;
             let mut r = Reader::new(self.payload(def));
@@ -435,7 +550,11 @@ impl WireConn {
             _ => false,
         };
         if end {
-            self.close_statement().await?;
+            // The rows are all read; a session that cannot close its statement is not
+            // reused, but the rows stand.
+            if self.close_statement().await.is_err() {
+                self.broken = true;
+            }
             return Ok(None);
         }
         Ok(Some(packet))
@@ -630,7 +749,11 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let Some(s) = self.b.get(self.at..self.at + n) else {
+        let Some(s) = self
+            .at
+            .checked_add(n)
+            .and_then(|end| self.b.get(self.at..end))
+        else {
             return protocol("shorter than its fields");
         };
         self.at += n;
@@ -976,13 +1099,15 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
             user: "u".into(),
-            password: String::new(),
+            password: "never shown".into(),
             database: "d".into(),
             setup: Vec::new(),
+            identity: Vec::new(),
         });
-        assert!(pool.get().await.is_none());
-        assert!(pool.get().await.is_none());
+        assert!(matches!(pool.get().await, Err(Off::Now(why)) if why == "not protocol version 10"));
+        assert!(matches!(pool.get().await, Err(Off::Already)));
         assert_eq!(accepted.load(Ordering::SeqCst), 1, "tried once, then off");
+        assert!(!format!("{pool:?}").contains("never shown"), "{pool:?}");
     }
 
     #[test]

@@ -314,16 +314,29 @@ fn maintenance_work_mem_is_a_size_or_server() {
     for (value, expected) in [
         ("1GB", Some("1GB")),
         ("65536", Some("65536")),
+        ("1MB", Some("1MB")),
+        ("1024kB", Some("1024kB")),
         ("server", None),
     ] {
         let s = parse(&with_top(&format!("maintenance_work_mem = \"{value}\""))).expect(value);
         assert_eq!(s.maintenance_work_mem.as_deref(), expected, "{value}");
     }
-    // Anything else would reach PostgreSQL's startup options: refused here, by name.
-    for bad in ["", "MB", "256 MB", "256mb", "1GB -c fsync=off", "-1"] {
+    // Anything else would reach a SET statement, or fail there: refused here, by name.
+    for bad in [
+        "",
+        "MB",
+        "256 MB",
+        "256mb",
+        "1GB' ; DROP TABLE x; --",
+        "-1",
+        "0",
+        "1023kB",
+        "3TB",
+        "99999999999999999999999999999999999999999TB",
+    ] {
         let err = parse_err(&with_top(&format!("maintenance_work_mem = \"{bad}\"")));
         assert!(
-            err.contains("maintenance_work_mem") && err.contains("must be a size such as `256MB`"),
+            err.contains("maintenance_work_mem") && err.contains("must be a size from 1MB to 2TB"),
             "{bad}: {err}"
         );
     }

@@ -47,9 +47,40 @@ pub(crate) async fn test_hook_step_delay() {
     }
 }
 
+/// Where post-load steps run: the target, and what each of their sessions sets first
+/// (`maintenance_work_mem`, for the sorts of index builds). Sent as statements, not as
+/// startup options, which connection poolers such as PgBouncer refuse.
+#[derive(Clone)]
+pub(crate) struct StepTarget {
+    pub pg: tokio_postgres::Config,
+    pub setup: Option<String>,
+}
+
+impl StepTarget {
+    pub(crate) fn new(pg: &tokio_postgres::Config, settings: &barge_config::Settings) -> Self {
+        StepTarget {
+            pg: pg.clone(),
+            // A plain size, checked by the configuration.
+            setup: settings
+                .maintenance_work_mem
+                .as_ref()
+                .map(|mem| format!("SET maintenance_work_mem = '{mem}'")),
+        }
+    }
+
+    /// A session for steps.
+    pub(crate) async fn connect(&self) -> Result<tokio_postgres::Client, barge_pg::PgError> {
+        let client = barge_pg::connect(&self.pg).await?;
+        if let Some(sql) = &self.setup {
+            barge_pg::target::batch(&client, "setting up a post-load session", sql).await?;
+        }
+        Ok(client)
+    }
+}
+
 /// Run independent statements on up to `workers` connections and wait for all of them.
 pub(crate) async fn run_parallel(
-    pg: &tokio_postgres::Config,
+    pg: &StepTarget,
     workers: usize,
     steps: Vec<Step>,
     sink: &Arc<dyn ProgressSink>,

@@ -103,7 +103,7 @@ pub(crate) struct StepPool {
 
 impl StepPool {
     pub(crate) fn start(
-        pg: &tokio_postgres::Config,
+        pg: &super::StepTarget,
         workers: usize,
         sink: &Arc<dyn ProgressSink>,
         ledger: &Arc<Ledger>,
@@ -112,7 +112,7 @@ impl StepPool {
     }
 
     pub(crate) fn with_follow_up(
-        pg: &tokio_postgres::Config,
+        pg: &super::StepTarget,
         workers: usize,
         sink: &Arc<dyn ProgressSink>,
         ledger: &Arc<Ledger>,
@@ -179,7 +179,7 @@ impl StepPool {
 
 struct Worker {
     shared: Arc<Shared>,
-    pg: tokio_postgres::Config,
+    pg: super::StepTarget,
     sink: Arc<dyn ProgressSink>,
     ledger: Arc<Ledger>,
 }
@@ -202,7 +202,7 @@ impl Worker {
         }
         // Connect on the first step only: an idle pool costs no connection.
         if client.is_none() {
-            match barge_pg::connect(&self.pg).await {
+            match self.pg.connect().await {
                 Ok(c) => *client = Some(c),
                 Err(e) => {
                     lock(&self.shared.errors).push(e.to_string());

@@ -539,8 +539,33 @@ async fn lean_reader_logs_in_with_a_password_and_reads_every_row() {
         .await
         .expect("read by mysql_async");
     assert_eq!(lean.stream.concat(), pooled.stream.concat());
-    // A table dropped under the plan: the server's error, with its code, through either.
+    assert!(!format!("{source:?}").contains("p@ss"), "{source:?}");
+    // The server closes every idle session (a restart, wait_timeout, KILL): the lean
+    // reader's idle one is replaced by a new one, without an error.
     source.set_lean_reader(true);
+    let ids: Vec<u64> = {
+        use mysql_async::prelude::Queryable;
+        let mut admin = mysql_async::Conn::from_url(&db.url).await.unwrap();
+        let ids = admin
+            .exec(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?",
+                (user.as_str(),),
+            )
+            .await
+            .unwrap();
+        for id in &ids {
+            admin.query_drop(format!("KILL {id}")).await.unwrap();
+        }
+        ids
+    };
+    assert!(!ids.is_empty(), "the user's sessions were found");
+    let again = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
+        .await
+        .expect("a dead idle session is replaced");
+    assert_eq!(again.rows, 5000);
+    assert_eq!(source.lean_reader_chunks(), 2, "read by a new lean session");
+    assert!(source.notes().is_empty(), "{:?}", source.notes());
+    // A table dropped under the plan: the server's error, with its code, through either.
     db.exec("DROP TABLE t").await;
     let e = copy(&source, t, &KeyRange::WHOLE, InvalidValuePolicy::Error)
         .await
