@@ -539,12 +539,11 @@ pub(crate) fn render(v: Option<&[u8]>) -> String {
     s
 }
 
-/// One value of a row as it came off the wire, borrowed from the row or the read buffer: the
-/// common form of mysql_async's `Value` and the lean reader's cells (see `wire`).
+/// One value of a row as it came off the wire, strings held as `B`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Cell<'a> {
+pub(crate) enum Datum<B> {
     Null,
-    Bytes(&'a [u8]),
+    Bytes(B),
     Int(i64),
     UInt(u64),
     Float(f32),
@@ -555,11 +554,31 @@ pub(crate) enum Cell<'a> {
     Time(bool, u32, u8, u8, u8, u32),
 }
 
+impl<B> Datum<B> {
+    /// The same value with its string (if any) turned into `C`.
+    pub(crate) fn map_bytes<C>(self, f: impl FnOnce(B) -> C) -> Datum<C> {
+        match self {
+            Datum::Null => Datum::Null,
+            Datum::Bytes(b) => Datum::Bytes(f(b)),
+            Datum::Int(i) => Datum::Int(i),
+            Datum::UInt(u) => Datum::UInt(u),
+            Datum::Float(x) => Datum::Float(x),
+            Datum::Double(x) => Datum::Double(x),
+            Datum::Date(y, mo, d, h, mi, s, us) => Datum::Date(y, mo, d, h, mi, s, us),
+            Datum::Time(neg, days, h, mi, s, us) => Datum::Time(neg, days, h, mi, s, us),
+        }
+    }
+}
+
+/// A value borrowed from the row or the read buffer: the common form of mysql_async's
+/// `Value` and the lean reader's cells (see `wire`), which the encoders take.
+pub(crate) type Cell<'a> = Datum<&'a [u8]>;
+
 impl<'a> From<&'a Value> for Cell<'a> {
     fn from(v: &'a Value) -> Self {
         match v {
             Value::NULL => Cell::Null,
-            Value::Bytes(b) => Cell::Bytes(b),
+            Value::Bytes(b) => Cell::Bytes(b.as_slice()),
             Value::Int(i) => Cell::Int(*i),
             Value::UInt(u) => Cell::UInt(*u),
             Value::Float(f) => Cell::Float(*f),

@@ -342,24 +342,19 @@ pub(crate) async fn copy_chunk(
         None => read_pooled(source, &sql, binary, &mut enc, &mut sender, rejects).await?,
     }
     sender.flush(&mut enc, true).await?;
-    if !enc.nul_counts.is_empty() {
-        let mut state = source.lock_state();
-        for (i, n) in &enc.nul_counts {
-            *state
-                .nul_values
+    let mut guard = source.lock_state();
+    let state = &mut *guard;
+    for (counts, into) in [
+        (&enc.nul_counts, &mut state.nul_values),
+        (&enc.zero_counts, &mut state.zero_dates),
+    ] {
+        for (i, n) in counts {
+            *into
                 .entry((table.name.clone(), enc.columns[*i].name.clone()))
                 .or_default() += n;
         }
     }
-    if !enc.zero_counts.is_empty() {
-        let mut state = source.lock_state();
-        for (i, n) in &enc.zero_counts {
-            *state
-                .zero_dates
-                .entry((table.name.clone(), enc.columns[*i].name.clone()))
-                .or_default() += n;
-        }
-    }
+    drop(guard);
     Ok(enc.rows)
 }
 

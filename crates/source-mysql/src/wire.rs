@@ -21,7 +21,7 @@
 //! documentation (packet framing, handshake v10, HandshakeResponse41, ColumnDefinition41,
 //! the text and binary result set rows).
 
-use crate::encode::Cell;
+use crate::encode::{Cell, Datum};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -671,29 +671,30 @@ fn scramble(plugin: &str, password: &str, nonce: &[u8]) -> Result<Vec<u8>> {
     let nonce = &nonce[..nonce.len().min(20)];
     match plugin {
         // SHA1(password) XOR SHA1(nonce + SHA1(SHA1(password)))
-        "mysql_native_password" => {
-            let once = Sha1::digest(password.as_bytes());
-            let twice = Sha1::digest(once);
-            let mut h = Sha1::new();
-            h.update(nonce);
-            h.update(twice);
-            let mask = h.finalize();
-            Ok(once.iter().zip(mask.iter()).map(|(a, b)| a ^ b).collect())
-        }
+        "mysql_native_password" => Ok(xor_scramble::<Sha1>(password, nonce, true)),
         // SHA256(password) XOR SHA256(SHA256(SHA256(password)) + nonce)
-        "caching_sha2_password" => {
-            let once = Sha256::digest(password.as_bytes());
-            let twice = Sha256::digest(once);
-            let mut h = Sha256::new();
-            h.update(twice);
-            h.update(nonce);
-            let mask = h.finalize();
-            Ok(once.iter().zip(mask.iter()).map(|(a, b)| a ^ b).collect())
-        }
+        "caching_sha2_password" => Ok(xor_scramble::<Sha256>(password, nonce, false)),
         other => Err(WireError::Unsupported(format!(
             "authentication plugin `{other}`"
         ))),
     }
+}
+
+/// `H(password) XOR H(nonce + H(H(password)))`, the two hashed parts in the other order
+/// unless `nonce_first`.
+fn xor_scramble<H: Digest>(password: &str, nonce: &[u8], nonce_first: bool) -> Vec<u8> {
+    let once = H::digest(password.as_bytes());
+    let twice = H::digest(&once);
+    let mut h = H::new();
+    if nonce_first {
+        h.update(nonce);
+        h.update(&twice);
+    } else {
+        h.update(&twice);
+        h.update(nonce);
+    }
+    let mask = h.finalize();
+    once.iter().zip(mask.iter()).map(|(a, b)| a ^ b).collect()
 }
 
 fn strip_nul(b: &[u8]) -> &[u8] {
@@ -836,30 +837,11 @@ impl<'a> Reader<'a> {
 }
 
 /// One value of a row, without borrowing it: strings as their range in the payload.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum RawCell {
-    Null,
-    Bytes(usize, usize),
-    Int(i64),
-    UInt(u64),
-    Float(f32),
-    Double(f64),
-    Date(u16, u8, u8, u8, u8, u8, u32),
-    Time(bool, u32, u8, u8, u8, u32),
-}
+pub(crate) type RawCell = Datum<(usize, usize)>;
 
 impl RawCell {
-    pub(crate) fn cell<'a>(self, payload: &'a [u8]) -> Cell<'a> {
-        match self {
-            RawCell::Null => Cell::Null,
-            RawCell::Bytes(from, to) => Cell::Bytes(&payload[from..to]),
-            RawCell::Int(i) => Cell::Int(i),
-            RawCell::UInt(u) => Cell::UInt(u),
-            RawCell::Float(f) => Cell::Float(f),
-            RawCell::Double(f) => Cell::Double(f),
-            RawCell::Date(y, mo, d, h, mi, s, us) => Cell::Date(y, mo, d, h, mi, s, us),
-            RawCell::Time(neg, days, h, mi, s, us) => Cell::Time(neg, days, h, mi, s, us),
-        }
+    pub(crate) fn cell(self, payload: &[u8]) -> Cell<'_> {
+        self.map_bytes(|(from, to)| &payload[from..to])
     }
 }
 
@@ -873,7 +855,7 @@ pub(crate) fn text_row(payload: &[u8], columns: usize, out: &mut Vec<RawCell>) -
             out.push(RawCell::Null);
         } else {
             let (from, to) = r.lenenc_range()?;
-            out.push(RawCell::Bytes(from, to));
+            out.push(RawCell::Bytes((from, to)));
         }
     }
     if r.remaining() != 0 {
@@ -977,7 +959,7 @@ pub(crate) fn binary_row(
             // is a length-encoded string.
             _ => {
                 let (from, to) = r.lenenc_range()?;
-                RawCell::Bytes(from, to)
+                RawCell::Bytes((from, to))
             }
         };
         out.push(cell);
@@ -992,24 +974,37 @@ pub(crate) fn binary_row(
 mod tests {
     use super::*;
 
+    /// Both scrambles equal mysql_common's (the reference mysql_async logs in with), for
+    /// ASCII and non-ASCII passwords and the nonce with and without its trailing NUL.
     #[test]
-    fn native_password_scramble_matches_the_documented_formula() {
-        // Checked against the formula by hand: XOR of SHA1(pw) with SHA1(nonce + SHA1(SHA1(pw))).
-        let nonce = b"abcdefghijklmnopqrst";
-        let out = scramble("mysql_native_password", "secret", nonce).unwrap();
-        let once = Sha1::digest(b"secret");
-        let mask = Sha1::digest([&nonce[..], &Sha1::digest(once)[..]].concat());
-        let expected: Vec<u8> = once.iter().zip(mask.iter()).map(|(a, b)| a ^ b).collect();
-        assert_eq!(out, expected);
-        assert_eq!(out.len(), 20);
-        // XOR with the mask again gives SHA1(password) back: the server's check.
-        let back: Vec<u8> = out.iter().zip(mask.iter()).map(|(a, b)| a ^ b).collect();
-        assert_eq!(back, once.to_vec());
-        assert!(scramble("mysql_native_password", "", nonce)
+    fn scrambles_match_the_reference_implementation() {
+        let nonce: Vec<u8> = (1..=20).map(|i| i * 11).collect();
+        let with_nul = [nonce.as_slice(), &[0]].concat();
+        for password in ["secret", "p@ss:w/rd", "pässwörd€", "x"] {
+            let native = mysql_common::scramble::scramble_native(&nonce, password.as_bytes());
+            let sha2 = mysql_common::scramble::scramble_sha256(&nonce, password.as_bytes());
+            for n in [&nonce, &with_nul] {
+                assert_eq!(
+                    scramble("mysql_native_password", password, n).unwrap(),
+                    native.unwrap().to_vec(),
+                    "{password}"
+                );
+                assert_eq!(
+                    scramble("caching_sha2_password", password, n).unwrap(),
+                    sha2.unwrap().to_vec(),
+                    "{password}"
+                );
+            }
+        }
+        // No password, no response; another plugin is not this client's.
+        assert!(scramble("mysql_native_password", "", &nonce)
+            .unwrap()
+            .is_empty());
+        assert!(scramble("caching_sha2_password", "", &nonce)
             .unwrap()
             .is_empty());
         assert!(matches!(
-            scramble("ed25519", "x", nonce),
+            scramble("ed25519", "x", &nonce),
             Err(WireError::Unsupported(_))
         ));
     }
