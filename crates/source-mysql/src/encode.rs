@@ -1,7 +1,10 @@
-//! The copy hot path: text-protocol rows to binary COPY, one encoder per column chosen up front.
+//! The copy hot path: one encoder per column, chosen up front, from a value as the server
+//! sends it to binary COPY (the row loop that calls them is in `stream.rs`).
 //!
-//! The server sends every value as text (numbers, dates) or raw bytes (binary strings, BIT),
-//! so each encoder parses exactly one textual form. Notes on what the server sends:
+//! Over the text protocol the server sends every value as text (numbers, dates) or raw bytes
+//! (binary strings, BIT), so each encoder parses exactly one textual form; numbers and times
+//! of the binary protocol go straight to their columns (`encode_number`), or through the
+//! same text form when they need its checks. Notes on what the server sends:
 //! - DOUBLE: the shortest text that reads back to the same double, so parsing it is exact.
 //! - FLOAT: only 6 significant digits (`3.40282e38`), which is lossy; the column is read as
 //!   `col + 0e0` instead, the exact double of the float, and narrowed back exactly.
