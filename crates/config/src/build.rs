@@ -18,8 +18,8 @@ use crate::raw::{RawConfig, RawHooks};
 use crate::secret::Secret;
 use crate::settings::{
     Binary16UuidMode, CleanOrphansMode, Hooks, IdentifierCase, InvalidValuePolicy, NulByteMode,
-    OnSchemaExists, PostGis, Settings, SnapshotMode, SourceSettings, SpatialMode, TargetSettings,
-    TrackingMode, TrackingSettings, TypeMapping, Validation,
+    OnSchemaExists, PostGis, RowReader, Settings, SnapshotMode, SourceSettings, SpatialMode,
+    TargetSettings, TrackingMode, TrackingSettings, TypeMapping, Validation,
 };
 
 /// pgferry caps the default at 8: more parallel COPY streams rarely help one PostgreSQL server.
@@ -134,6 +134,12 @@ pub(crate) fn build(
         auth_id: source_auth_id,
         charset: ctx.charset(kind, raw_source.charset)?,
         source_schema: ctx.source_schema(kind, raw_source.source_schema)?,
+        row_reader: match raw_source.row_reader {
+            Some(_) if !kind.is_mysql_family() => {
+                return Err(ctx.source_only("source.row_reader", "MySQL and MariaDB", kind))
+            }
+            reader => reader.unwrap_or(RowReader::Auto),
+        },
     };
 
     // Scalars.

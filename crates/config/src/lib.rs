@@ -45,9 +45,9 @@ pub use overrides::Overrides;
 pub use secret::Secret;
 pub use settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, Hooks, IdentifierCase,
-    InvalidValuePolicy, NulByteMode, OnSchemaExists, PostGis, SetMode, Settings, SnapshotMode,
-    SourceSettings, SpatialMode, TargetSettings, TimeMode, TrackingMode, TrackingSettings,
-    TypeMapping, Validation, ZeroDateMode,
+    InvalidValuePolicy, NulByteMode, OnSchemaExists, PostGis, RowReader, SetMode, Settings,
+    SnapshotMode, SourceSettings, SpatialMode, TargetSettings, TimeMode, TrackingMode,
+    TrackingSettings, TypeMapping, Validation, ZeroDateMode,
 };
 
 /// Builds the settings from an optional config file and the command line, reading the process

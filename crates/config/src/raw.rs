@@ -15,8 +15,8 @@ use crate::error::{ConfigError, Position};
 use crate::filter::FilterMode;
 use crate::settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, IdentifierCase,
-    InvalidValuePolicy, NulByteMode, OnSchemaExists, SetMode, SnapshotMode, SpatialMode, TimeMode,
-    TrackingMode, Validation, ZeroDateMode,
+    InvalidValuePolicy, NulByteMode, OnSchemaExists, RowReader, SetMode, SnapshotMode, SpatialMode,
+    TimeMode, TrackingMode, Validation, ZeroDateMode,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,6 +73,7 @@ pub(crate) struct RawSource {
     pub auth_id: Option<String>,
     pub charset: Option<String>,
     pub source_schema: Option<String>,
+    pub row_reader: Option<RowReader>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -55,6 +55,17 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// What reads a MySQL/MariaDB source's rows (`[source] row_reader`).
+    pub enum RowReader {
+        /// barge's lean protocol reader where it applies (plain TCP), else the driver.
+        Auto = "auto",
+        /// Always the mysql_async driver: slower, and independent of barge's reader (to
+        /// check one against the other, e.g. with `barge validate`).
+        Driver = "driver",
+    }
+}
+
+keyword_enum! {
     /// Source read consistency (`source_snapshot_mode`).
     pub enum SnapshotMode {
         /// Each table read on its own connection (default).
@@ -299,6 +310,8 @@ pub struct SourceSettings {
     pub charset: Option<String>,
     /// Schema to read; `Some("dbo")` by default for MSSQL, `None` for other sources.
     pub source_schema: Option<String>,
+    /// What reads a MySQL/MariaDB source's rows; `Auto` for other sources.
+    pub row_reader: RowReader,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -39,6 +39,9 @@ pub struct MigrationSummary {
     /// Whether this run continued an interrupted one.
     pub resumed: bool,
     pub source: String,
+    /// What read a MySQL/MariaDB source's rows: `barge` (its lean protocol reader, for at
+    /// least one chunk) or `mysql_async` (the driver, for all); `None` for SQLite.
+    pub source_reader: Option<String>,
     pub target: String,
     pub target_schema: String,
     pub tables: Vec<TableSummary>,
@@ -484,6 +487,7 @@ async fn run_migration(
         run_id,
         resumed,
         source: plan.source.clone(),
+        source_reader: changes_source.row_reader().map(str::to_string),
         target: plan.target.clone(),
         target_schema: plan.target_schema.clone(),
         tables,

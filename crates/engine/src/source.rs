@@ -21,6 +21,14 @@ pub(crate) enum Source {
 
 impl Source {
     pub(crate) async fn open(settings: &Settings) -> Result<Source, EngineError> {
+        let source = Self::connect(settings).await?;
+        if let Source::Mysql(m) = &source {
+            m.set_lean_reader(settings.source.row_reader == barge_config::RowReader::Auto);
+        }
+        Ok(source)
+    }
+
+    async fn connect(settings: &Settings) -> Result<Source, EngineError> {
         match (&settings.source.kind, &settings.source.connection) {
             (SourceKind::Sqlite, Connection::SqliteFile(path)) => {
                 Ok(Source::Sqlite(SqliteSource::new(path)?))
@@ -320,6 +328,15 @@ impl Source {
         match self {
             Source::Sqlite(_) => Vec::new(),
             Source::Mysql(m) => m.notes(),
+        }
+    }
+
+    /// What read the rows so far: see [`crate::MigrationSummary::source_reader`].
+    pub(crate) fn row_reader(&self) -> Option<&'static str> {
+        match self {
+            Source::Sqlite(_) => None,
+            Source::Mysql(m) if m.lean_reader_chunks() > 0 => Some("barge"),
+            Source::Mysql(_) => Some("mysql_async"),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use barge_config::{parse_str, ConfigError, Overrides, SourceKind};
+use barge_config::{parse_str, ConfigError, Overrides, RowReader, SourceKind};
 
 use crate::{env, parse, parse_err, CONFIG, MINIMAL};
 
@@ -173,6 +173,29 @@ fn source_specific_keys() {
         "dsn = \"./source.db\"\ncharset = \"utf8mb4\"",
     );
     assert_eq!(parse(&text).unwrap().source.charset, None);
+    let text = MINIMAL.replace(
+        "dsn = \"./source.db\"",
+        "dsn = \"./source.db\"\nrow_reader = \"driver\"",
+    );
+    assert!(parse_err(&text).starts_with("invalid `source.row_reader` in /cfg/migration.toml: applies only to MySQL and MariaDB sources"));
+    let mysql = MINIMAL.replace(
+        "type = \"sqlite\"\ndsn = \"./source.db\"",
+        "type = \"mariadb\"\ndsn = \"mysql://u@db/shop\"",
+    );
+    assert_eq!(parse(&mysql).unwrap().source.row_reader, RowReader::Auto);
+    for (value, expected) in [("auto", RowReader::Auto), ("driver", RowReader::Driver)] {
+        let text = mysql.replace(
+            "[source]\n",
+            &format!("[source]\nrow_reader = \"{value}\"\n"),
+        );
+        assert_eq!(parse(&text).unwrap().source.row_reader, expected);
+    }
+    let text = mysql.replace("[source]\n", "[source]\nrow_reader = \"lean\"\n");
+    assert!(
+        parse_err(&text).contains("row_reader"),
+        "{}",
+        parse_err(&text)
+    );
     assert!(parse_err(&with_top("source_snapshot_mode = \"single_tx\""))
         .starts_with("invalid `source_snapshot_mode` in /cfg/migration.toml: `single_tx` is not supported for SQLite sources"));
 }
