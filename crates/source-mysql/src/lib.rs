@@ -516,7 +516,12 @@ impl MysqlSource {
             }
         };
         if let Some(snapshot) = snapshot {
-            let Some(lean) = &snapshot.lean else {
+            // After a fault of the lean reader, the snapshot's mysql_async session reads.
+            let Some(lean) = snapshot
+                .lean
+                .as_ref()
+                .filter(|_| self.wire.as_ref().is_some_and(|w| !w.is_off()))
+            else {
                 return Ok(None);
             };
             return match lean.take.lock().await.recv().await {

@@ -209,6 +209,10 @@ impl WirePool {
         }
     }
 
+    pub(crate) fn is_off(&self) -> bool {
+        self.off.load(Ordering::SeqCst)
+    }
+
     /// Forget the idle sessions (after one of them turned out dead).
     pub(crate) fn clear_idle(&self) {
         self.idle().clear();
@@ -1009,15 +1013,20 @@ mod tests {
         ));
     }
 
+    /// The cells of a parsed row, as they print.
+    fn shown(cells: &[RawCell], payload: &[u8]) -> Vec<String> {
+        cells
+            .iter()
+            .map(|c| format!("{:?}", c.cell(payload)))
+            .collect()
+    }
+
     #[test]
     fn text_rows_split_into_values_and_nulls() {
         let payload = [&[3u8][..], b"abc", &[0xFB], &[0], &[0xFC, 2, 0], b"xy"].concat();
         let mut out = Vec::new();
         text_row(&payload, 4, &mut out).unwrap();
-        let cells: Vec<String> = out
-            .iter()
-            .map(|c| format!("{:?}", c.cell(&payload)))
-            .collect();
+        let cells = shown(&out, &payload);
         assert_eq!(
             cells,
             [
@@ -1055,10 +1064,7 @@ mod tests {
         payload.extend_from_slice(&[8, 1, 2, 0, 0, 0, 3, 4, 5]); // -2 days 03:04:05
         let mut out = Vec::new();
         binary_row(&payload, &types, &mut out).unwrap();
-        let cells: Vec<String> = out
-            .iter()
-            .map(|c| format!("{:?}", c.cell(&payload)))
-            .collect();
+        let cells = shown(&out, &payload);
         assert_eq!(
             cells,
             [
