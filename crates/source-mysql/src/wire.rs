@@ -4,7 +4,7 @@
 //! Why it exists: with mysql_async, every row costs a trip through a codec, a pooled packet
 //! buffer, two failed attempts to read the packet as an OK and an error packet (the second
 //! allocating an `io::Error`), a `Row` with one heap `Value` per string, and a clock read. On
-//! the employees benchmark that was 70% of barge's CPU, on a machine where barge, MariaDB and
+//! the employees benchmark that was about 60% of barge's CPU, on a machine where barge, MariaDB and
 //! PostgreSQL share two cores. This client reads the socket into one large buffer, and hands
 //! each row out as [`Cell`]s borrowed from it: no allocation per row or value.
 //!
