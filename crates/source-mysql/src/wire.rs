@@ -3,10 +3,11 @@
 //!
 //! Why it exists: with mysql_async, every row costs a trip through a codec, a pooled packet
 //! buffer, two failed attempts to read the packet as an OK and an error packet (the second
-//! allocating an `io::Error`), a `Row` with one heap `Value` per string, and a clock read. On
-//! the employees benchmark that was about 60% of barge's CPU, on a machine where barge, MariaDB and
-//! PostgreSQL share two cores. This client reads the socket into one large buffer, and hands
-//! each row out as [`Cell`]s borrowed from it: no allocation per row or value.
+//! allocating an `io::Error`), a `Row` with one heap `Value` per string, and a clock read.
+//! On the employees benchmark that was about 60% of barge's CPU, on a machine where barge,
+//! MariaDB and PostgreSQL share two cores. This client reads the socket into one large
+//! buffer, and hands each row out as [`Cell`]s borrowed from it: no allocation per row or
+//! value.
 //!
 //! It speaks just enough of the protocol for that: the v10 handshake with
 //! `mysql_native_password` or the fast path of `caching_sha2_password` (a server that asks for
