@@ -358,15 +358,18 @@ async fn run_migration(
     let index_pool = Arc::try_unwrap(index_pool)
         .map_err(|_| EngineError::Setup("the index pool is still shared after the copy".into()))?;
     index_pool.finish().await?;
-    if server_start_time(&client).await? != server_started {
-        return Err(EngineError::Setup(if settings.unlogged_tables {
-            "the PostgreSQL server restarted during the load, which empties UNLOGGED tables\nhint: run `barge migrate CONFIG --restart`, or load without `unlogged_tables`".to_string()
+    ensure_not_restarted(
+        &client,
+        &server_started,
+        if settings.unlogged_tables {
+            "the PostgreSQL server restarted during the load, which empties UNLOGGED tables\nhint: run `barge migrate CONFIG --restart`, or load without `unlogged_tables`"
         } else {
             // Chunks commit without waiting for their WAL flush (see ledger.rs): a restart
             // may have lost the last ones with their ledger rows, which a resume copies again.
-            "the PostgreSQL server restarted during the load, so the last chunks committed before it may be missing\nhint: run `barge migrate CONFIG --resume`, which copies again every chunk the target database does not hold".to_string()
-        }));
-    }
+            "the PostgreSQL server restarted during the load, so the last chunks committed before it may be missing\nhint: run `barge migrate CONFIG --resume`, which copies again every chunk the target database does not hold"
+        },
+    )
+    .await?;
     let workers = settings.index_workers;
     let mut rows_changed_after_copy = false;
     if !settings.data_only {
@@ -460,11 +463,12 @@ async fn run_migration(
     sink.event(ProgressEvent::Phase("finishing"));
     // Every step since the copy committed synchronously, which flushed the WAL of every chunk
     // before it; a restart in between is still caught here.
-    if server_start_time(&client).await? != server_started {
-        return Err(EngineError::Setup(
-            "the PostgreSQL server restarted during the run\nhint: run `barge migrate CONFIG --resume`, which checks and completes what the target database holds".to_string(),
-        ));
-    }
+    ensure_not_restarted(
+        &client,
+        &server_started,
+        "the PostgreSQL server restarted during the run\nhint: run `barge migrate CONFIG --resume`, which checks and completes what the target database holds",
+    )
+    .await?;
     ledger.finish(&client).await?;
     recorder.remove();
 
@@ -498,6 +502,19 @@ async fn run_migration(
         warnings,
         validation,
     })
+}
+
+/// Stop with `why` when the server's start time is no longer `started` (it restarted).
+async fn ensure_not_restarted(
+    client: &tokio_postgres::Client,
+    started: &str,
+    why: &str,
+) -> Result<(), EngineError> {
+    if server_start_time(client).await? == started {
+        Ok(())
+    } else {
+        Err(EngineError::Setup(why.to_string()))
+    }
 }
 
 async fn server_start_time(client: &tokio_postgres::Client) -> Result<String, EngineError> {

@@ -422,6 +422,13 @@ async fn read_wire(
         },
         Err(e) => return Err(read_err(e)),
     };
+    if types.len() != enc.encoders.len() {
+        return Err(read_err(wire::WireError::Protocol(format!(
+            "a result of {} columns for {} selected",
+            types.len(),
+            enc.encoders.len()
+        ))));
+    }
     let mut cells: Vec<RawCell> = Vec::with_capacity(types.len());
     while let Some(packet) = conn.next_row().await.map_err(read_err)? {
         let payload = conn.payload(packet);
@@ -431,13 +438,6 @@ async fn read_wire(
             wire::text_row(payload, types.len(), &mut cells)
         };
         parsed.map_err(read_err)?;
-        if cells.len() != enc.encoders.len() {
-            return Err(read_err(wire::WireError::Protocol(format!(
-                "a row of {} values for {} columns",
-                cells.len(),
-                enc.encoders.len()
-            ))));
-        }
         enc.row(|i| cells[i].cell(payload), rejects)?;
         sender.flush(enc, false).await?;
     }

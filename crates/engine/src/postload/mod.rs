@@ -60,11 +60,12 @@ impl StepTarget {
     pub(crate) fn new(pg: &tokio_postgres::Config, settings: &barge_config::Settings) -> Self {
         StepTarget {
             pg: pg.clone(),
-            // A plain size, checked by the configuration.
-            setup: settings
-                .maintenance_work_mem
-                .as_ref()
-                .map(|mem| format!("SET maintenance_work_mem = '{mem}'")),
+            setup: settings.maintenance_work_mem.as_ref().map(|mem| {
+                format!(
+                    "SET maintenance_work_mem = {}",
+                    barge_pg::ddl::quote_literal(mem)
+                )
+            }),
         }
     }
 
