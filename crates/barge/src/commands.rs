@@ -223,6 +223,10 @@ fn engine_failure(out: &Output, e: &EngineError, config: Option<&str>) -> u8 {
             );
             exit::INTERRUPTED
         }
+        e if e.is_config() => {
+            out.error(&e.to_string(), None);
+            exit::CONFIG
+        }
         EngineError::Source(barge_source_sqlite::SqliteError::Missing(_)) => {
             out.error(
                 &e.to_string(),

@@ -222,12 +222,14 @@ pub(crate) fn build(
     // Filters.
     let table_filter_mode = raw.table_filter_mode.unwrap_or_default();
     let column_filter_mode = raw.column_filter_mode.unwrap_or_default();
+    let name_rules = crate::filter::NameRules::for_source(kind);
     let filter = |key: &'static str, entries: Option<Vec<String>>, mode, columns| {
         normalize_entries(
             key,
             mode,
             entries.unwrap_or_default(),
             columns,
+            name_rules,
             &ctx.origin(key),
         )
     };

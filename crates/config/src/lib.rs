@@ -40,14 +40,14 @@ pub use connection::{Connection, DatabaseKind, SourceKind};
 pub use credentials::{Credential, Credentials};
 pub use env::Environment;
 pub use error::{ConfigError, Origin, Position};
-pub use filter::FilterMode;
+pub use filter::{near_matches, FilterMode, NameCase, NameRules};
 pub use overrides::Overrides;
 pub use secret::Secret;
 pub use settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, Hooks, IdentifierCase,
     InvalidValuePolicy, NulByteMode, OnSchemaExists, PostGis, RowReader, SetMode, Settings,
     SnapshotMode, SourceSettings, SpatialMode, TargetSettings, TimeMode, TrackingMode,
-    TrackingSettings, TypeMapping, Validation, ZeroDateMode,
+    TrackingSettings, TypeMapping, UnmatchedFilter, UnmatchedKind, Validation, ZeroDateMode,
 };
 
 /// Builds the settings from an optional config file and the command line, reading the process

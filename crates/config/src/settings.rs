@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{Connection, DatabaseKind, SourceKind};
-use crate::filter::FilterMode;
+use crate::filter::{near_matches, FilterMode, NameRules};
 
 macro_rules! keyword_enum {
     (
@@ -396,41 +396,171 @@ pub struct Settings {
 
 impl Settings {
     /// Whether source table `name` is migrated: listed in `include_tables` (or that list is
-    /// empty) and not listed in `exclude_tables`.
-    pub fn table_selected(&self, name: &str) -> bool {
+    /// empty) and not listed in `exclude_tables`, names compared as the source does.
+    pub fn table_selected(&self, name: &str, rules: NameRules) -> bool {
         let mode = self.table_filter_mode;
+        let case = rules.tables;
         let included = self.include_tables.is_empty()
-            || self.include_tables.iter().any(|p| mode.matches(p, name));
-        included && !self.exclude_tables.iter().any(|p| mode.matches(p, name))
+            || self
+                .include_tables
+                .iter()
+                .any(|p| mode.matches(p, name, case));
+        included
+            && !self
+                .exclude_tables
+                .iter()
+                .any(|p| mode.matches(p, name, case))
     }
 
     /// Whether column `column` of source table `table` is left out by `exclude_columns`.
-    pub fn column_excluded(&self, table: &str, column: &str) -> bool {
+    pub fn column_excluded(&self, table: &str, column: &str, rules: NameRules) -> bool {
         let mode = self.column_filter_mode;
         self.exclude_columns
             .iter()
             .any(|entry| match entry.split_once('.') {
-                Some((t, c)) => mode.matches(t, table) && mode.matches(c, column),
-                None => mode.matches(entry, column),
+                Some((t, c)) => {
+                    mode.matches(t, table, rules.tables) && mode.matches(c, column, rules.columns)
+                }
+                None => mode.matches(entry, column, rules.columns),
             })
     }
 
-    /// `include_tables` and `exclude_tables` entries that match none of `source_tables`,
-    /// as `(key, entry)`. A filter that matches nothing is almost always a typo, so callers
-    /// should refuse to run (pgferry does).
-    pub fn unmatched_table_filters<'a>(
-        &'a self,
-        source_tables: &[&str],
-    ) -> Vec<(&'static str, &'a str)> {
+    /// Every `include_tables`, `exclude_tables` and `exclude_columns` entry that matches
+    /// nothing in `source`: `(table name, its column names)` of every source table. A filter
+    /// that matches nothing is almost always a typo, so callers refuse to run.
+    pub fn unmatched_filters(
+        &self,
+        source: &[(&str, Vec<&str>)],
+        rules: NameRules,
+    ) -> Vec<UnmatchedFilter> {
+        let tables: Vec<&str> = source.iter().map(|(t, _)| *t).collect();
         let mode = self.table_filter_mode;
+        let mut out = Vec::new();
         let lists = [
             ("include_tables", &self.include_tables),
             ("exclude_tables", &self.exclude_tables),
         ];
-        lists
-            .into_iter()
-            .flat_map(|(key, entries)| entries.iter().map(move |e| (key, e.as_str())))
-            .filter(|(_, entry)| !source_tables.iter().any(|t| mode.matches(entry, t)))
-            .collect()
+        for (key, entries) in lists {
+            for entry in entries {
+                if !tables.iter().any(|t| mode.matches(entry, t, rules.tables)) {
+                    out.push(UnmatchedFilter {
+                        key,
+                        entry: entry.clone(),
+                        table: None,
+                        kind: UnmatchedKind::NoTable,
+                        near: near_matches(entry, mode, &tables, rules.tables),
+                    });
+                }
+            }
+        }
+        let mode = self.column_filter_mode;
+        for entry in &self.exclude_columns {
+            let unmatched = |kind, table: Option<&str>, near| UnmatchedFilter {
+                key: "exclude_columns",
+                entry: entry.clone(),
+                table: table.map(str::to_string),
+                kind,
+                near,
+            };
+            match entry.split_once('.') {
+                Some((t, c)) => {
+                    let hits: Vec<&(&str, Vec<&str>)> = source
+                        .iter()
+                        .filter(|(name, _)| mode.matches(t, name, rules.tables))
+                        .collect();
+                    if hits.is_empty() {
+                        out.push(unmatched(
+                            UnmatchedKind::NoTable,
+                            None,
+                            near_matches(t, mode, &tables, rules.tables),
+                        ));
+                        continue;
+                    }
+                    let columns: Vec<&str> = hits
+                        .iter()
+                        .flat_map(|(_, cols)| cols.iter().copied())
+                        .collect();
+                    if !columns
+                        .iter()
+                        .any(|col| mode.matches(c, col, rules.columns))
+                    {
+                        let near = near_matches(c, mode, &columns, rules.columns);
+                        out.push(match hits.as_slice() {
+                            [one] => unmatched(UnmatchedKind::NoColumn, Some(one.0), near),
+                            _ if hits.len() == source.len() => {
+                                unmatched(UnmatchedKind::NoColumnAnywhere, None, near)
+                            }
+                            _ => unmatched(UnmatchedKind::NoColumn, None, near),
+                        });
+                    }
+                }
+                None => {
+                    let columns: Vec<&str> = source
+                        .iter()
+                        .flat_map(|(_, cols)| cols.iter().copied())
+                        .collect();
+                    if !columns
+                        .iter()
+                        .any(|col| mode.matches(entry, col, rules.columns))
+                    {
+                        out.push(unmatched(
+                            UnmatchedKind::NoColumnAnywhere,
+                            None,
+                            near_matches(entry, mode, &columns, rules.columns),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A filter entry that matches nothing in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmatchedFilter {
+    /// `include_tables`, `exclude_tables` or `exclude_columns`.
+    pub key: &'static str,
+    pub entry: String,
+    /// The one table a `Table.Column` entry names, when it names exactly one.
+    pub table: Option<String>,
+    pub kind: UnmatchedKind,
+    /// Names the user may have meant (another case, a typo away).
+    pub near: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnmatchedKind {
+    /// No source table matches (the entry, or the table part of `Table.Column`).
+    NoTable,
+    /// The table part matches, but none of its tables has a matching column.
+    NoColumn,
+    /// A bare `Column` entry that no table has.
+    NoColumnAnywhere,
+}
+
+impl fmt::Display for UnmatchedFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (key, entry) = (self.key, &self.entry);
+        match (self.kind, &self.table) {
+            (UnmatchedKind::NoTable, _) => {
+                write!(f, "`{key}` entry `{entry}` matches no table of the source")?
+            }
+            (UnmatchedKind::NoColumn, Some(t)) => {
+                write!(f, "`{key}` entry `{entry}`: table `{t}` has no such column")?
+            }
+            (UnmatchedKind::NoColumn, None) => write!(
+                f,
+                "`{key}` entry `{entry}`: none of the tables it names has such a column"
+            )?,
+            (UnmatchedKind::NoColumnAnywhere, _) => {
+                write!(f, "`{key}` entry `{entry}` matches no column of any table")?
+            }
+        }
+        if !self.near.is_empty() {
+            let names: Vec<String> = self.near.iter().map(|n| format!("`{n}`")).collect();
+            write!(f, "; did you mean {}?", names.join(" or "))?;
+        }
+        Ok(())
     }
 }

@@ -13,6 +13,10 @@ pub enum EngineError {
     Naming(#[from] NamingError),
     #[error("{0}")]
     Setup(String),
+    /// The settings do not fit the source (a filter entry that matches nothing, nothing to
+    /// migrate): found before the target is touched; a configuration error (exit 2).
+    #[error("{0}")]
+    Config(String),
     #[error("{}", render_errors(.errors))]
     Copy { count: usize, errors: Vec<String> },
     #[error("writing the reject report `{path}`: {source}")]
@@ -34,6 +38,16 @@ impl EngineError {
             statement: sql.to_string(),
             message: barge_pg::target::db_message(e),
         })
+    }
+
+    /// A configuration error: the settings do not fit the source, found before the target
+    /// is touched (exit 2).
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Config(_)
+                | EngineError::Source(barge_source_sqlite::SqliteError::Empty(_))
+        )
     }
 
     /// A failure to reach a server (as opposed to a failure of the migration itself).

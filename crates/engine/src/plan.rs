@@ -4,7 +4,7 @@
 use crate::connect::pg_config;
 use crate::source::Source;
 use crate::EngineError;
-use barge_config::{IdentifierCase, Settings};
+use barge_config::{IdentifierCase, NameRules, Settings};
 use barge_model::naming::{assign_target_names, Folding};
 use barge_model::KeyRange;
 use barge_model::{Finding, FindingKind, IndexPart, Schema};
@@ -68,18 +68,130 @@ fn folding(case: IdentifierCase) -> Folding {
     }
 }
 
-/// Remove what the settings exclude, recording each removal that changes the result.
-fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Finding>) {
-    let names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
-    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    for (key, entry) in settings.unmatched_table_filters(&name_refs) {
-        findings.push(Finding::warning(
-            FindingKind::OptionIgnored,
-            format!("`{key}` entry `{entry}` matches no source table"),
-        ));
+/// Refuse a run that would migrate nothing, or whose filters name what the source does not
+/// have, before anything touches the target: an empty source (a zero-byte SQLite file is
+/// refused when opened), a filter entry that matches nothing (a typo, or another case where
+/// the source tells case apart), and filters that leave no table.
+fn check_selection(
+    settings: &Settings,
+    source: &Source,
+    schema: &Schema,
+    rules: NameRules,
+) -> Result<(), EngineError> {
+    let listed = |names: Vec<&str>| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let others: Vec<(&str, &str)> = schema
+        .views
+        .iter()
+        .map(|v| ("view", v.name.as_str()))
+        .chain(
+            schema
+                .sequences
+                .iter()
+                .map(|q| ("sequence", q.name.as_str())),
+        )
+        .collect();
+    if schema.tables.is_empty() {
+        let holds = if others.is_empty() {
+            String::new()
+        } else {
+            let what: Vec<String> = others.iter().map(|(k, n)| format!("{k} `{n}`")).collect();
+            format!(
+                " (it holds only {}, which barge does not migrate as tables)",
+                what.join(", ")
+            )
+        };
+        return Err(EngineError::Config(format!(
+            "{} has no tables to migrate{holds}\nhint: check that the source names the database you mean",
+            source.what()
+        )));
     }
+    let source_tables: Vec<(&str, Vec<&str>)> = schema
+        .tables
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.columns.iter().map(|c| c.name.as_str()).collect(),
+            )
+        })
+        .collect();
+    let unmatched = settings.unmatched_filters(&source_tables, rules);
+    if !unmatched.is_empty() {
+        let lines: Vec<String> = unmatched
+            .iter()
+            .map(|u| {
+                let mut line = u.to_string();
+                if u.key != "exclude_columns" {
+                    let named: Vec<String> = others
+                        .iter()
+                        .filter(|(_, n)| {
+                            settings.table_filter_mode.matches(&u.entry, n, rules.tables)
+                        })
+                        .map(|(k, n)| format!("{k} `{n}`"))
+                        .collect();
+                    if !named.is_empty() {
+                        line.push_str(&format!(
+                            " (it names {}: filters select tables, and views and sequences are not migrated as tables)",
+                            named.join(", ")
+                        ));
+                    }
+                }
+                line
+            })
+            .collect();
+        let head = match lines.as_slice() {
+            [one] => one.clone(),
+            many => format!(
+                "{} filter entries match nothing in the source:\n{}",
+                many.len(),
+                many.iter()
+                    .map(|l| format!("  - {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        };
+        let which = if lines.len() == 1 {
+            "the entry"
+        } else {
+            "these entries"
+        };
+        return Err(EngineError::Config(format!(
+            "{head}\nhint: correct or remove {which}; filters compare table names {} and column names {}, as the source does",
+            rules.tables.describe(),
+            rules.columns.describe()
+        )));
+    }
+    let selected = schema
+        .tables
+        .iter()
+        .filter(|t| settings.table_selected(&t.name, rules))
+        .count();
+    if selected == 0 {
+        return Err(EngineError::Config(format!(
+            "the table filters leave no table to migrate: `include_tables` = [{}], `exclude_tables` = [{}]; the source has {}\nhint: an entry in both lists is excluded",
+            listed(settings.include_tables.iter().map(String::as_str).collect()),
+            listed(settings.exclude_tables.iter().map(String::as_str).collect()),
+            listed(schema.tables.iter().map(|t| t.name.as_str()).collect()),
+        )));
+    }
+    Ok(())
+}
+
+/// Remove what the settings exclude, recording each removal that changes the result.
+fn apply_filters(
+    settings: &Settings,
+    schema: &mut Schema,
+    findings: &mut Vec<Finding>,
+    rules: NameRules,
+) {
     schema.tables.retain(|t| {
-        let keep = settings.table_selected(&t.name);
+        let keep = settings.table_selected(&t.name, rules);
         if !keep {
             findings.push(
                 Finding::info(
@@ -96,7 +208,7 @@ fn apply_filters(settings: &Settings, schema: &mut Schema, findings: &mut Vec<Fi
         let excluded: Vec<String> = table
             .columns
             .iter()
-            .filter(|c| settings.column_excluded(&table.name, &c.name))
+            .filter(|c| settings.column_excluded(&table.name, &c.name, rules))
             .map(|c| c.name.clone())
             .collect();
         if !excluded.is_empty() {
@@ -169,7 +281,9 @@ pub async fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineErro
     let source = Source::open(settings).await?;
     let mut schema = source.introspect(settings).await?;
     let mut findings = std::mem::take(&mut schema.findings);
-    apply_filters(settings, &mut schema, &mut findings);
+    let rules = source.name_rules();
+    check_selection(settings, &source, &schema, rules)?;
+    apply_filters(settings, &mut schema, &mut findings, rules);
     findings.extend(assign_target_names(
         &mut schema,
         folding(settings.identifier_case),

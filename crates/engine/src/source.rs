@@ -55,6 +55,30 @@ impl Source {
         }
     }
 
+    /// How the source compares table and column names, for the filters.
+    pub(crate) fn name_rules(&self) -> barge_config::NameRules {
+        use barge_config::{NameCase, NameRules};
+        match self {
+            Source::Sqlite(_) => NameRules::for_source(SourceKind::Sqlite),
+            Source::Mysql(m) => NameRules {
+                tables: if m.table_names_case_sensitive() {
+                    NameCase::Sensitive
+                } else {
+                    NameCase::Insensitive
+                },
+                columns: NameCase::Insensitive,
+            },
+        }
+    }
+
+    /// What the source is, for "nothing to migrate": `SQLite file `x`` or `source database `x``.
+    pub(crate) fn what(&self) -> String {
+        match self {
+            Source::Sqlite(s) => format!("SQLite file `{}`", s.path().display()),
+            Source::Mysql(m) => format!("source database `{}`", m.database()),
+        }
+    }
+
     pub(crate) fn describe(&self) -> String {
         match self {
             Source::Sqlite(s) => format!("sqlite {}", s.path().display()),

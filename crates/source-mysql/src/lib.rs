@@ -178,6 +178,8 @@ pub struct MysqlSource {
     database: String,
     flavor: Flavor,
     version: String,
+    /// The server's `lower_case_table_names`: 0 compares table names case-sensitively.
+    lower_case_table_names: u8,
     state: Arc<Mutex<SourceState>>,
     /// The lean row reader's sessions, when the source's sessions are plain TCP (see `wire`).
     wire: Option<Arc<wire::WirePool>>,
@@ -270,11 +272,13 @@ impl MysqlSource {
             source,
         };
         let mut conn = pool.get_conn().await.map_err(connect_err)?;
-        let version: Option<String> =
-            mysql_async::prelude::Queryable::query_first(&mut conn, "SELECT VERSION()")
-                .await
-                .map_err(connect_err)?;
-        let version = version.unwrap_or_default();
+        let server: Option<(String, Option<u8>)> = mysql_async::prelude::Queryable::query_first(
+            &mut conn,
+            "SELECT VERSION(), @@lower_case_table_names",
+        )
+        .await
+        .map_err(connect_err)?;
+        let (version, lower_case_table_names) = server.unwrap_or_default();
         // The lean reader speaks neither TLS nor Unix sockets: it is used only when the
         // pool's sessions are plain TCP, and checks it reaches the same server and account.
         let plain = opts.ssl_opts().is_none() && opts.socket().is_none();
@@ -314,6 +318,7 @@ impl MysqlSource {
             database,
             flavor,
             version,
+            lower_case_table_names: lower_case_table_names.unwrap_or(0),
             state: Arc::new(Mutex::new(SourceState::default())),
             wire,
         })
@@ -335,6 +340,13 @@ impl MysqlSource {
 
     pub fn database(&self) -> &str {
         &self.database
+    }
+
+    /// Whether the server compares table names case-sensitively (`lower_case_table_names =
+    /// 0`, the default on Linux: `Users` and `users` are two tables). Column names are
+    /// case-insensitive on every MySQL and MariaDB server.
+    pub fn table_names_case_sensitive(&self) -> bool {
+        self.lower_case_table_names == 0
     }
 
     /// Read the whole schema into the neutral model, with findings for what does not carry.

@@ -32,6 +32,9 @@ pub enum SqliteError {
     },
     #[error("SQLite database `{0}` does not exist")]
     Missing(PathBuf),
+    /// A zero-byte file: SQLite would open it as an empty database, so "nothing to migrate".
+    #[error("SQLite file `{0}` is empty (0 bytes): it holds no database to migrate")]
+    Empty(PathBuf),
     #[error("in-memory SQLite databases cannot be migrated: give the path of a database file")]
     InMemory,
     #[error("reading table `{table}` from SQLite: {source}")]
@@ -78,6 +81,9 @@ impl SqliteSource {
         }
         if !path.exists() {
             return Err(SqliteError::Missing(path.to_path_buf()));
+        }
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(SqliteError::Empty(path.to_path_buf()));
         }
         let source = SqliteSource {
             path: path.to_path_buf(),

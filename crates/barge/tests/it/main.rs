@@ -9,6 +9,7 @@ mod mariadb;
 mod mysql_every_type;
 mod mysql_features;
 mod mysql_tls;
+mod nothing_to_migrate;
 mod orphans;
 mod plan;
 mod plan_snapshots;

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use barge_config::{
     parse_str, Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, Connection, EnumMode,
-    FilterMode, IdentifierCase, InvalidValuePolicy, NulByteMode, OnSchemaExists, Overrides,
-    SetMode, SnapshotMode, SourceKind, SpatialMode, TimeMode, Validation, ZeroDateMode,
+    FilterMode, IdentifierCase, InvalidValuePolicy, NameCase, NameRules, NulByteMode,
+    OnSchemaExists, Overrides, SetMode, SnapshotMode, SourceKind, SpatialMode, TimeMode,
+    Validation, ZeroDateMode,
 };
 
 use crate::{env, parse, MINIMAL};
@@ -398,19 +399,42 @@ fn table_and_column_filters() {
         1,
     );
     let s = parse(&text).unwrap();
-    assert!(s.table_selected("orders"));
-    assert!(s.table_selected("ORDER_ITEMS"));
-    assert!(s.table_selected("customers"));
-    assert!(!s.table_selected("order_tmp"));
-    assert!(!s.table_selected("products"));
-    assert!(s.column_excluded("anything", "Secret"));
-    assert!(s.column_excluded("Orders", "note"));
-    assert!(!s.column_excluded("customers", "note"));
+    let rules = NameRules::for_source(s.source.kind);
+    assert!(s.table_selected("orders", rules));
+    assert!(s.table_selected("ORDER_ITEMS", rules));
+    assert!(s.table_selected("customers", rules));
+    assert!(!s.table_selected("order_tmp", rules));
+    assert!(!s.table_selected("products", rules));
+    assert!(s.column_excluded("anything", "Secret", rules));
+    assert!(s.column_excluded("Orders", "note", rules));
+    assert!(!s.column_excluded("customers", "note", rules));
+    let unmatched: Vec<String> = s
+        .unmatched_filters(
+            &[("orders", vec!["id", "note"]), ("products", vec!["id"])],
+            rules,
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
-        s.unmatched_table_filters(&["orders", "products"]),
-        [("include_tables", "Customers"), ("exclude_tables", "*_tmp")]
+        unmatched,
+        [
+            "`include_tables` entry `Customers` matches no table of the source",
+            "`exclude_tables` entry `*_tmp` matches no table of the source",
+            "`exclude_columns` entry `secret` matches no column of any table",
+        ]
     );
 
+    // A MySQL source tells `Users` from `users` (lower_case_table_names = 0).
+    let mysql = NameRules {
+        tables: NameCase::Sensitive,
+        columns: NameCase::Insensitive,
+    };
+    assert!(!s.table_selected("CUSTOMERS", mysql));
+    assert!(s.table_selected("Customers", mysql));
+    assert!(s.column_excluded("orders", "NOTE", mysql));
+    assert!(!s.column_excluded("Orders", "note", mysql));
+
     let everything = parse(MINIMAL).unwrap();
-    assert!(everything.table_selected("any_table"));
+    assert!(everything.table_selected("any_table", rules));
 }
