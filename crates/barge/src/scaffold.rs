@@ -51,6 +51,11 @@ exclude_columns = []
 on_invalid_value = "error"
 reject_file = "barge_rejects.jsonl"
 
+# What the source account cannot see (tables, columns, keys, CHECKs its privileges hide):
+# error (stop, naming what is hidden and the GRANT that shows it) or accept (migrate what it
+# sees, each hidden object recorded as a finding).
+on_partial_visibility = "error"
+
 # Continue an interrupted run (same as --resume).
 resume = false
 

@@ -299,6 +299,9 @@ pub(crate) fn build(
         postgis,
         hooks,
         on_invalid_value: raw.on_invalid_value.unwrap_or(InvalidValuePolicy::Error),
+        on_partial_visibility: raw
+            .on_partial_visibility
+            .unwrap_or(crate::settings::PartialVisibility::Error),
         reject_file,
         nul_byte_mode: raw.nul_byte_mode.unwrap_or(NulByteMode::Error),
     })

@@ -45,9 +45,10 @@ pub use overrides::Overrides;
 pub use secret::Secret;
 pub use settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, Hooks, IdentifierCase,
-    InvalidValuePolicy, NulByteMode, OnSchemaExists, PostGis, RowReader, SetMode, Settings,
-    SnapshotMode, SourceSettings, SpatialMode, TargetSettings, TimeMode, TrackingMode,
-    TrackingSettings, TypeMapping, UnmatchedFilter, UnmatchedKind, Validation, ZeroDateMode,
+    InvalidValuePolicy, NulByteMode, OnSchemaExists, PartialVisibility, PostGis, RowReader,
+    SetMode, Settings, SnapshotMode, SourceSettings, SpatialMode, TargetSettings, TimeMode,
+    TrackingMode, TrackingSettings, TypeMapping, UnmatchedFilter, UnmatchedKind, Validation,
+    ZeroDateMode,
 };
 
 /// Builds the settings from an optional config file and the command line, reading the process

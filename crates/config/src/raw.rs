@@ -15,8 +15,8 @@ use crate::error::{ConfigError, Position};
 use crate::filter::FilterMode;
 use crate::settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, IdentifierCase,
-    InvalidValuePolicy, NulByteMode, OnSchemaExists, RowReader, SetMode, SnapshotMode, SpatialMode,
-    TimeMode, TrackingMode, Validation, ZeroDateMode,
+    InvalidValuePolicy, NulByteMode, OnSchemaExists, PartialVisibility, RowReader, SetMode,
+    SnapshotMode, SpatialMode, TimeMode, TrackingMode, Validation, ZeroDateMode,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +52,7 @@ pub(crate) struct RawConfig {
     pub exclude_columns: Option<Vec<String>>,
     // barge's own keys.
     pub on_invalid_value: Option<InvalidValuePolicy>,
+    pub on_partial_visibility: Option<PartialVisibility>,
     pub reject_file: Option<String>,
     pub nul_byte_mode: Option<NulByteMode>,
     pub auth_file: Option<String>,

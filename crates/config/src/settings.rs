@@ -55,6 +55,18 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// What to do when the source account cannot see all of the source
+    /// (`on_partial_visibility`): tables, columns, keys or CHECKs its privileges hide.
+    pub enum PartialVisibility {
+        /// Stop before the plan is used, naming what is hidden and the GRANT that shows it.
+        Error = "error",
+        /// Migrate what the account sees; every hidden object is a finding (plan, summary,
+        /// tracking event log).
+        Accept = "accept",
+    }
+}
+
+keyword_enum! {
     /// What reads a MySQL/MariaDB source's rows (`[source] row_reader`).
     pub enum RowReader {
         /// barge's lean protocol reader where it applies (plain TCP), else the driver.
@@ -389,6 +401,8 @@ pub struct Settings {
     pub hooks: Hooks,
 
     pub on_invalid_value: InvalidValuePolicy,
+    /// What hides from the source account: an error (default), or findings.
+    pub on_partial_visibility: PartialVisibility,
     /// Where rejected values are recorded (JSON lines), absolute.
     pub reject_file: PathBuf,
     pub nul_byte_mode: NulByteMode,

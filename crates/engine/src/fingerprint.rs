@@ -41,6 +41,12 @@ pub fn config_part(s: &Settings) -> String {
         s.schema_only,
         s.data_only,
     );
+    // Accepting a partial view of the source shapes the result; the default adds nothing,
+    // so fingerprints of runs before this option existed stay the same.
+    let text = match s.on_partial_visibility {
+        barge_config::PartialVisibility::Error => text,
+        other => format!("{text} partial_visibility={other}"),
+    };
     // Hook files are part of what a run does: their text counts, read fresh.
     let h = &s.hooks;
     let mut hooks = String::new();

@@ -4,7 +4,7 @@
 use crate::connect::pg_config;
 use crate::source::Source;
 use crate::EngineError;
-use barge_config::{IdentifierCase, NameRules, Settings};
+use barge_config::{IdentifierCase, NameRules, PartialVisibility, Settings};
 use barge_model::naming::{assign_target_names, Folding};
 use barge_model::KeyRange;
 use barge_model::{Finding, FindingKind, IndexPart, Schema};
@@ -66,6 +66,49 @@ fn folding(case: IdentifierCase) -> Folding {
         IdentifierCase::Lower => Folding::Lower,
         IdentifierCase::Preserve => Folding::Preserve,
     }
+}
+
+/// What the source holds but barge cannot see (hidden by the account's privileges, or
+/// unreadable in an SQLite file) stops the run before anything is done, naming each hidden
+/// object and what shows it; under `on_partial_visibility = "accept"` each becomes a
+/// warning finding (plan, summary, tracking event log) and the run goes on with what is
+/// visible.
+fn check_visibility(
+    settings: &Settings,
+    source: &Source,
+    schema: &mut Schema,
+    findings: &mut Vec<Finding>,
+) -> Result<(), EngineError> {
+    let hidden = std::mem::take(&mut schema.hidden);
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    if settings.on_partial_visibility == PartialVisibility::Accept {
+        findings.extend(hidden.into_iter().map(|mut f| {
+            f.severity = barge_model::Severity::Warning;
+            f.message = format!(
+                "not migrated, accepted by on_partial_visibility: {}",
+                f.message
+            );
+            f
+        }));
+        return Ok(());
+    }
+    let lines: Vec<String> = hidden
+        .iter()
+        .map(|f| format!("  - {}", f.message))
+        .collect();
+    let fix = match &schema.visibility_fix {
+        Some(grant) => {
+            format!("{grant} (run by an administrator) makes what is hidden visible; or set ")
+        }
+        None => "set ".to_string(),
+    };
+    Err(EngineError::Config(format!(
+        "{} is not fully visible to barge, so the migration would silently miss what is hidden:\n{}\nhint: {fix}`on_partial_visibility = \"accept\"` to migrate what is visible, each hidden object recorded as a finding",
+        source.what(),
+        lines.join("\n")
+    )))
 }
 
 /// Refuse a run that would migrate nothing, or whose filters name what the source does not
@@ -281,6 +324,7 @@ pub async fn build_plan(settings: &Settings) -> Result<MigrationPlan, EngineErro
     let source = Source::open(settings).await?;
     let mut schema = source.introspect(settings).await?;
     let mut findings = std::mem::take(&mut schema.findings);
+    check_visibility(settings, &source, &mut schema, &mut findings)?;
     let rules = source.name_rules();
     check_selection(settings, &source, &schema, rules)?;
     apply_filters(settings, &mut schema, &mut findings, rules);

@@ -37,6 +37,8 @@ pub enum FindingKind {
     NoPrimaryKey,
     TableExcluded,
     OptionIgnored,
+    /// Something the source holds that its account (or the file) does not let barge see.
+    NotVisible,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,6 +88,12 @@ impl Finding {
 
     pub fn on_column(mut self, column: impl Into<String>) -> Self {
         self.column = Some(column.into());
+        self
+    }
+
+    /// The message with `suffix` appended (a clause that explains it further).
+    pub fn with_message_suffix(mut self, suffix: &str) -> Self {
+        self.message.push_str(suffix);
         self
     }
 

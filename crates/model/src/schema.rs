@@ -18,6 +18,14 @@ pub struct Schema {
     /// Index names are unique per table in the source (MySQL), not per schema as in
     /// PostgreSQL (and SQLite): target index names are then prefixed with their table's.
     pub index_names_per_table: bool,
+    /// What the source holds that barge cannot see (hidden by the account's privileges, or
+    /// unreadable in the file), which the migration would miss: a run stops on these unless
+    /// `on_partial_visibility = "accept"` turns them into findings.
+    #[serde(skip)]
+    pub hidden: Vec<Finding>,
+    /// What makes everything visible (a GRANT statement), when one thing does.
+    #[serde(skip)]
+    pub visibility_fix: Option<String>,
 }
 
 impl Schema {

@@ -4,6 +4,7 @@
 
 use crate::defaults::{translate_default, zero_default_words, DefaultContext, DefaultTranslation};
 use crate::types::{enum_values, map_column_type, ColumnTypeInfo};
+use crate::visibility::{self, Access};
 use crate::{Flavor, IntrospectOptions, MysqlError, MysqlSource};
 use barge_config::{EnumMode, SetMode, ZeroDateMode};
 use barge_model::{
@@ -12,7 +13,7 @@ use barge_model::{
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub(crate) struct ReadSchema {
     pub schema: Schema,
@@ -89,6 +90,9 @@ pub(crate) async fn read_schema(
         ..Schema::default()
     };
     let findings = &mut schema.findings;
+    // What the account may see, before reading what it sees (see `visibility`).
+    let access = Access::read(conn, db, flavor).await;
+    let mut hidden: Vec<Finding> = Vec::new();
 
     // Tables.
     let table_rows = rows(
@@ -138,30 +142,72 @@ pub(crate) async fn read_schema(
     }
 
     // CHECK constraints: MariaDB's JSON columns are longtext with a json_valid check.
+    // MySQL's CHECK_CONSTRAINTS has no table name: TABLE_CONSTRAINTS gives it. Each view is
+    // read alone, so one that hides rows the other shows is noticed (see `visibility`).
     let check_sql = match flavor {
         Flavor::Mariadb => {
             "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
              WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME"
         }
         Flavor::Mysql => {
-            "SELECT tc.TABLE_NAME, tc.CONSTRAINT_NAME, cc.CHECK_CLAUSE \
-             FROM information_schema.TABLE_CONSTRAINTS tc \
-             JOIN information_schema.CHECK_CONSTRAINTS cc \
-               ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
-             WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK' \
-             ORDER BY tc.TABLE_NAME, tc.CONSTRAINT_NAME"
+            "SELECT NULL, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY CONSTRAINT_NAME"
         }
     };
-    // Servers before CHECK support (MySQL 5.7, MariaDB 10.1) have no such view: no checks.
-    let check_rows: Vec<Row> = conn.query(check_sql).await.unwrap_or_default();
+    let check_rows: Vec<Row> = match conn.query(check_sql).await {
+        Ok(rows) => rows,
+        // ER_UNKNOWN_TABLE: a server before CHECK support (MySQL 5.7, MariaDB 10.1) has no
+        // such view, and no checks.
+        Err(mysql_async::Error::Server(e)) if e.code == 1109 => Vec::new(),
+        Err(source) => {
+            return Err(MysqlError::Schema {
+                database: db.to_string(),
+                source,
+            })
+        }
+    };
+    let constraint_rows = rows(
+        conn,
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS \
+         WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_TYPE IN ('CHECK', 'FOREIGN KEY') \
+         ORDER BY TABLE_NAME, CONSTRAINT_NAME",
+        db,
+    )
+    .await?;
+    let mut listed_checks: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut listed_fks: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut check_tables: HashMap<String, String> = HashMap::new();
+    for r in &constraint_rows {
+        let (table, name) = (text_or_empty(r, 0), text_or_empty(r, 1));
+        if text_or_empty(r, 2).eq_ignore_ascii_case("CHECK") {
+            check_tables.insert(name.clone(), table.clone());
+            listed_checks.insert((table, name));
+        } else {
+            listed_fks.insert((table, name));
+        }
+    }
     let mut json_columns: HashMap<(String, String), ()> = HashMap::new();
     let mut other_checks: Vec<(String, String, String)> = Vec::new();
+    let mut read_checks: BTreeSet<(String, String)> = BTreeSet::new();
     for r in &check_rows {
-        let (table, name, clause) = (
-            text_or_empty(r, 0),
-            text_or_empty(r, 1),
-            text_or_empty(r, 2),
-        );
+        let name = text_or_empty(r, 1);
+        let clause = text_or_empty(r, 2);
+        let table = match text(r, 0) {
+            Some(t) => t,
+            None => match check_tables.get(&name) {
+                Some(t) => t.clone(),
+                None => {
+                    hidden.push(visibility::hidden(
+                        format!(
+                            "CHECK constraint `{name}` (`{clause}`) is listed in CHECK_CONSTRAINTS, but TABLE_CONSTRAINTS hides which table it belongs to"
+                        ),
+                        None,
+                    ));
+                    continue;
+                }
+            },
+        };
+        read_checks.insert((table.clone(), name.clone()));
         let compact: String = clause.chars().filter(|c| !c.is_whitespace()).collect();
         let lower = compact.to_lowercase();
         if let Some(col) = lower
@@ -172,6 +218,14 @@ pub(crate) async fn read_schema(
         } else {
             other_checks.push((table, name, clause));
         }
+    }
+    for (table, name) in listed_checks.difference(&read_checks) {
+        hidden.push(visibility::hidden(
+            format!(
+                "CHECK constraint `{name}` of table `{table}` is listed in TABLE_CONSTRAINTS, but CHECK_CONSTRAINTS hides its clause"
+            ),
+            Some(table),
+        ));
     }
 
     // Columns. MySQL 8 records a spatial column's declared SRID; MariaDB does not.
@@ -253,13 +307,16 @@ pub(crate) async fn read_schema(
             });
     }
 
-    // Foreign keys.
+    // Foreign keys: KEY_COLUMN_USAGE has their columns, REFERENTIAL_CONSTRAINTS their rules;
+    // MariaDB shows the second only to accounts with a privilege besides SELECT, so a key
+    // found in the first alone is hidden in part (the last column says which).
     let fk_rows = rows(
         conn,
         "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, \
-                k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE \
+                k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE, \
+                r.CONSTRAINT_NAME IS NOT NULL \
          FROM information_schema.KEY_COLUMN_USAGE k \
-         JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+         LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
            ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
           AND r.TABLE_NAME = k.TABLE_NAME \
          WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
@@ -267,6 +324,48 @@ pub(crate) async fn read_schema(
         db,
     )
     .await?;
+    let rule_rows = rows(
+        conn,
+        "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
+         WHERE CONSTRAINT_SCHEMA = DATABASE()",
+        db,
+    )
+    .await?;
+    listed_fks.extend(
+        rule_rows
+            .iter()
+            .map(|r| (text_or_empty(r, 0), text_or_empty(r, 1))),
+    );
+    let mut column_fks: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut rules_hidden: BTreeSet<(String, String)> = BTreeSet::new();
+    for r in &fk_rows {
+        let key = (text_or_empty(r, 0), text_or_empty(r, 1));
+        if number(r, 8) == Some(0) {
+            rules_hidden.insert(key.clone());
+        }
+        column_fks.insert(key);
+    }
+    for (table, name) in &rules_hidden {
+        hidden.push(visibility::hidden(
+            format!(
+                "foreign key `{name}` of table `{table}` is listed in KEY_COLUMN_USAGE, but REFERENTIAL_CONSTRAINTS hides its ON UPDATE/ON DELETE rules{}",
+                if flavor == Flavor::Mariadb {
+                    " (MariaDB shows them only to an account with a privilege besides SELECT on the table)"
+                } else {
+                    ""
+                }
+            ),
+            Some(table),
+        ));
+    }
+    for (table, name) in listed_fks.difference(&column_fks) {
+        hidden.push(visibility::hidden(
+            format!(
+                "foreign key `{name}` of table `{table}` is listed in TABLE_CONSTRAINTS or REFERENTIAL_CONSTRAINTS, but KEY_COLUMN_USAGE hides its columns"
+            ),
+            Some(table),
+        ));
+    }
 
     let mut text_columns: HashMap<String, HashMap<String, (String, String)>> = HashMap::new();
     for (name, table) in tables.iter_mut() {
@@ -311,6 +410,9 @@ pub(crate) async fn read_schema(
     let mut current: Option<(String, String)> = None;
     for r in &fk_rows {
         let (table, name) = (text_or_empty(r, 0), text_or_empty(r, 1));
+        if rules_hidden.contains(&(table.clone(), name.clone())) {
+            continue; // reported above: its rules are unknown
+        }
         let ref_schema = text_or_empty(r, 3);
         let ref_table = text_or_empty(r, 4);
         if !ref_schema.is_empty() && ref_schema != db {
@@ -376,6 +478,77 @@ pub(crate) async fn read_schema(
         }
     }
 
+    // Coverage: with only table or column grants, tables the account has no grant on are
+    // invisible, columns may be too, and the catalog hides CHECKs that SHOW CREATE TABLE
+    // still shows (see `visibility`).
+    let mut limited_columns = false;
+    if !access.covers_database {
+        let names: Vec<String> = tables.keys().map(|t| format!("`{t}`")).collect();
+        hidden.push(visibility::hidden(
+            format!(
+                "the account has SELECT on only some tables of `{db}` (it sees {}): tables and views it holds no grant on are invisible to it, so they would not be migrated",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            ),
+            None,
+        ));
+        for (name, table) in &tables {
+            if !visibility::reads_every_column(conn, name).await {
+                limited_columns = true;
+                let cols: Vec<String> = table
+                    .columns
+                    .iter()
+                    .map(|c| format!("`{}`", c.name))
+                    .collect();
+                hidden.push(visibility::hidden(
+                    format!(
+                        "table `{name}`: the account may read only columns {} (column grants); its other columns, and the keys, indexes, foreign keys and CHECKs on them, are invisible to it",
+                        cols.join(", ")
+                    ),
+                    Some(name),
+                ));
+                continue;
+            }
+            let Some((checks, fks)) = visibility::declared_constraints(conn, name).await else {
+                continue;
+            };
+            for check in checks {
+                if !read_checks.contains(&(name.clone(), check.clone())) {
+                    hidden.push(visibility::hidden(
+                        format!(
+                            "CHECK constraint `{check}` of table `{name}` is in SHOW CREATE TABLE, but CHECK_CONSTRAINTS hides it"
+                        ),
+                        Some(name),
+                    ));
+                }
+            }
+            for fk in fks {
+                let key = (name.clone(), fk.clone());
+                if !column_fks.contains(&key) && !listed_fks.contains(&key) {
+                    hidden.push(visibility::hidden(
+                        format!(
+                            "foreign key `{fk}` of table `{name}` is in SHOW CREATE TABLE, but KEY_COLUMN_USAGE hides it"
+                        ),
+                        Some(name),
+                    ));
+                }
+            }
+        }
+    }
+    if !hidden.is_empty() {
+        // One GRANT that shows everything: SELECT on the whole database, and on MariaDB a
+        // privilege besides SELECT (SHOW VIEW: read-only, and it shows view definitions) for
+        // the constraint views.
+        let mut privileges = Vec::new();
+        if !access.covers_database || limited_columns {
+            privileges.push("SELECT");
+        }
+        let beyond_select = access.grants.as_ref().is_some_and(|g| g.beyond_select());
+        if flavor == Flavor::Mariadb && !beyond_select || privileges.is_empty() {
+            privileges.push("SHOW VIEW");
+        }
+        schema.visibility_fix = Some(access.grant(&privileges, db));
+    }
+
     // MariaDB sequences: their definition and where they stand, read off the sequence
     // itself (one small query each).
     for name in sequence_names {
@@ -412,7 +585,8 @@ pub(crate) async fn read_schema(
         }
     }
     schema.tables = tables.into_values().collect();
-    read_objects(conn, db, &mut schema).await?;
+    read_objects(conn, db, flavor, &access, &mut schema).await?;
+    schema.hidden = hidden;
     Ok(ReadSchema {
         schema,
         text_columns,
@@ -1038,8 +1212,30 @@ fn ci_finding(what: &str, columns: &[String], table: &str) -> Finding {
     .with_hint("create a unique index on lower(column) in an after_all hook to keep case-insensitive uniqueness")
 }
 
-/// Views, routines, triggers and events: reported with their SQL, never migrated.
-async fn read_objects(conn: &mut Conn, db: &str, schema: &mut Schema) -> Result<(), MysqlError> {
+/// Views, routines, triggers and events: reported with their SQL, never migrated. What the
+/// account cannot read of them (a definition, or the whole class for want of a privilege) is
+/// a warning naming the privilege: the user owns these objects, so they must know of them.
+async fn read_objects(
+    conn: &mut Conn,
+    db: &str,
+    flavor: Flavor,
+    access: &Access,
+    schema: &mut Schema,
+) -> Result<(), MysqlError> {
+    let cannot = |what: String, privilege: &str, grant: String| {
+        Finding::warning(
+            FindingKind::NotVisible,
+            format!("{what}: the account lacks the {privilege} privilege"),
+        )
+        .with_hint(format!(
+            "{grant} (run by an administrator) shows them; or read them in the source with an account that may"
+        ))
+    };
+    let unlisted = |objects: &str| {
+        format!(
+            ", without which information_schema does not list {objects}; one it hides is neither listed here nor migrated"
+        )
+    };
     for r in rows(
         conn,
         "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
@@ -1049,15 +1245,26 @@ async fn read_objects(conn: &mut Conn, db: &str, schema: &mut Schema) -> Result<
     .await?
     {
         let name = text_or_empty(&r, 0);
+        let sql = text_or_empty(&r, 1);
         schema.findings.push(
             Finding::warning(FindingKind::ViewNotMigrated, format!("view `{name}` is not migrated"))
                 .on_table(&name)
                 .with_hint("recreate it in PostgreSQL from its source SQL (shown by `barge plan`), e.g. in an after_all hook"),
         );
+        if sql.trim().is_empty() {
+            schema.findings.push(
+                cannot(
+                    format!("the definition of view `{name}` cannot be read"),
+                    "SHOW VIEW",
+                    access.grant(&["SHOW VIEW"], db),
+                )
+                .on_table(&name),
+            );
+        }
         schema.views.push(SourceObject {
             name,
             table: None,
-            sql: text_or_empty(&r, 1),
+            sql,
         });
     }
     for r in rows(
@@ -1077,16 +1284,32 @@ async fn read_objects(conn: &mut Conn, db: &str, schema: &mut Schema) -> Result<
             .on_table(&table)
             .with_hint("rewrite it as a PostgreSQL trigger function"),
         );
+        let body = text_or_empty(&r, 4);
+        if body.trim().is_empty() {
+            schema.findings.push(
+                cannot(
+                    format!("the body of trigger `{name}` on table `{table}` cannot be read"),
+                    "TRIGGER",
+                    access.grant(&["TRIGGER"], db),
+                )
+                .on_table(&table),
+            );
+        }
         schema.triggers.push(SourceObject {
             name,
             table: Some(table),
-            sql: format!(
-                "{} {} {}",
-                text_or_empty(&r, 2),
-                text_or_empty(&r, 3),
-                text_or_empty(&r, 4)
-            ),
+            sql: format!("{} {} {body}", text_or_empty(&r, 2), text_or_empty(&r, 3)),
         });
+    }
+    if access.has("TRIGGER") == Some(false) {
+        schema.findings.push(
+            cannot(
+                format!("triggers of `{db}` may be hidden"),
+                "TRIGGER",
+                access.grant(&["TRIGGER"], db),
+            )
+            .with_message_suffix(&unlisted("them")),
+        );
     }
     for r in rows(
         conn,
@@ -1105,34 +1328,105 @@ async fn read_objects(conn: &mut Conn, db: &str, schema: &mut Schema) -> Result<
             )
             .with_hint("rewrite it in PL/pgSQL"),
         );
+        let sql = text(&r, 2);
+        if sql.is_none() {
+            schema.findings.push(routine_privilege(
+                format!("the definition of {kind} `{name}` cannot be read"),
+                access,
+                flavor,
+            ));
+        }
         schema.routines.push(SourceObject {
             name,
             table: None,
-            sql: text_or_empty(&r, 2),
+            sql: sql.unwrap_or_default(),
         });
     }
-    // Events need the event scheduler's privileges on some servers; without them, none are seen.
-    let events: Vec<Row> = conn
+    let all_routines = access.grants.as_ref().map(|g| {
+        g.global("SELECT")
+            || match flavor {
+                Flavor::Mariadb => g.proc_select(),
+                Flavor::Mysql => g.global("SHOW_ROUTINE"),
+            }
+    });
+    if all_routines == Some(false) {
+        schema.findings.push(
+            routine_privilege(
+                format!("stored procedures and functions of `{db}` may be hidden"),
+                access,
+                flavor,
+            )
+            .with_message_suffix(&unlisted(
+                "those it did not define and may not run or alter",
+            )),
+        );
+    }
+    // Events are listed only with the EVENT privilege: without it, a warning says so.
+    let events: Result<Vec<Row>, _> = conn
         .query(
             "SELECT EVENT_NAME, EVENT_DEFINITION FROM information_schema.EVENTS \
              WHERE EVENT_SCHEMA = DATABASE() ORDER BY EVENT_NAME",
         )
-        .await
-        .unwrap_or_default();
-    for r in events {
-        let name = text_or_empty(&r, 0);
+        .await;
+    match events {
+        Ok(events) => {
+            for r in events {
+                let name = text_or_empty(&r, 0);
+                schema.findings.push(
+                    Finding::warning(
+                        FindingKind::TriggerNotMigrated,
+                        format!("event `{name}` is not migrated"),
+                    )
+                    .with_hint("schedule it with pg_cron or an external scheduler"),
+                );
+                schema.routines.push(SourceObject {
+                    name,
+                    table: None,
+                    sql: text_or_empty(&r, 1),
+                });
+            }
+        }
+        Err(e) => schema.findings.push(Finding::warning(
+            FindingKind::NotVisible,
+            format!("events of `{db}` cannot be listed: {e}"),
+        )),
+    }
+    if access.has("EVENT") == Some(false) {
         schema.findings.push(
-            Finding::warning(
-                FindingKind::TriggerNotMigrated,
-                format!("event `{name}` is not migrated"),
+            cannot(
+                format!("events of `{db}` may be hidden"),
+                "EVENT",
+                access.grant(&["EVENT"], db),
             )
-            .with_hint("schedule it with pg_cron or an external scheduler"),
+            .with_message_suffix(&unlisted("them")),
         );
-        schema.routines.push(SourceObject {
-            name,
-            table: None,
-            sql: text_or_empty(&r, 1),
-        });
+    }
+    if access.grants.is_none() {
+        schema.findings.push(Finding::warning(
+            FindingKind::NotVisible,
+            "the account's privileges could not be read (SHOW GRANTS failed): triggers, routines and events it may not see are not listed",
+        ));
     }
     Ok(())
+}
+
+/// A warning about routines the account cannot read, naming the privilege of its server.
+fn routine_privilege(what: String, access: &Access, flavor: Flavor) -> Finding {
+    let (privilege, grant) = match flavor {
+        Flavor::Mariadb => (
+            "SELECT privilege on `mysql`.`proc`",
+            format!("GRANT SELECT ON `mysql`.`proc` TO {}", access.account),
+        ),
+        Flavor::Mysql => (
+            "SHOW_ROUTINE privilege",
+            format!("GRANT SHOW_ROUTINE ON *.* TO {}", access.account),
+        ),
+    };
+    Finding::warning(
+        FindingKind::NotVisible,
+        format!("{what}: the account lacks the {privilege}"),
+    )
+    .with_hint(format!(
+        "{grant} (run by an administrator) shows them; or read them in the source with an account that may"
+    ))
 }

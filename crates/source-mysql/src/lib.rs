@@ -23,6 +23,7 @@ pub mod expr;
 mod introspect;
 mod stream;
 pub mod types;
+mod visibility;
 mod wire;
 
 pub use barge_model::{InvalidValuePolicy, KeyRange, KeyValue, Reject};

@@ -1,4 +1,12 @@
 //! Reading an SQLite schema through its PRAGMAs and `sqlite_schema`.
+//!
+//! Nothing in the file may be skipped unseen (issue 13, A2): what barge cannot read goes to
+//! `Schema::hidden`, which stops the run unless `on_partial_visibility = "accept"`: a virtual
+//! table whose module this SQLite lacks (its columns and rows are unknown), a `sqlite_schema`
+//! object of a kind barge does not read, and a CREATE TABLE with more `CHECK (` clauses than
+//! the table parser returned. Virtual tables that can be read, views and triggers are listed
+//! as findings; `sqlite_*` tables are SQLite's own. A fresh read-only connection has no
+//! attached or temporary schemas, so `main` is the whole file.
 
 use crate::sql_expr::{parse_expr_for_table, translate_default, DefaultTranslation};
 use crate::table_sql::parse_create_table;
@@ -42,6 +50,19 @@ pub(crate) fn read_schema(
                 continue;
             }
             if kind == "virtual" {
+                // A module this SQLite lacks cannot even be read: its columns and rows are
+                // unknown, which is hidden, not merely not migrated.
+                let probe = format!("SELECT * FROM {} LIMIT 0", quote_ident(&name));
+                if let Err(err) = conn.prepare(&probe) {
+                    schema.hidden.push(
+                        Finding::warning(
+                            FindingKind::NotVisible,
+                            format!("virtual table `{name}` cannot be read ({err}): its columns and rows are unknown to barge (`{}`)", sql.trim()),
+                        )
+                        .on_table(&name),
+                    );
+                    continue;
+                }
                 schema.findings.push(
                     Finding::warning(
                         FindingKind::TableExcluded,
@@ -59,8 +80,42 @@ pub(crate) fn read_schema(
             });
         }
     }
+    // Objects of a kind barge does not read (SQLite has none today besides tables, indexes,
+    // views and triggers; a newer file format could add one).
+    {
+        let mut stmt = conn
+            .prepare("SELECT type, name FROM sqlite_schema WHERE type NOT IN ('table', 'index', 'view', 'trigger') ORDER BY name")
+            .map_err(e)?;
+        let mut rows = stmt.query([]).map_err(e)?;
+        while let Some(r) = rows.next().map_err(e)? {
+            let kind: String = r.get(0).map_err(e)?;
+            let name: String = r.get(1).map_err(e)?;
+            schema.hidden.push(Finding::warning(
+                FindingKind::NotVisible,
+                format!(
+                    "`{name}` is a `{kind}` in sqlite_schema, a kind of object barge does not read"
+                ),
+            ));
+        }
+    }
     for entry in &entries {
         let table = read_table(conn, entry, options, &mut schema.findings)?;
+        let declared = crate::table_sql::check_keywords(&entry.sql);
+        let read = crate::table_sql::parse_create_table(&entry.sql)
+            .checks
+            .len();
+        if declared > read {
+            schema.hidden.push(
+                Finding::warning(
+                    FindingKind::NotVisible,
+                    format!(
+                        "table `{}`: its CREATE TABLE holds {declared} CHECK constraint(s), of which barge could read {read}; the others would be lost",
+                        entry.name
+                    ),
+                )
+                .on_table(&entry.name),
+            );
+        }
         schema.tables.push(table);
     }
     // Views and triggers: reported with their SQL, never migrated.

@@ -199,6 +199,36 @@ fn is_kw(t: &Token, kw: &str) -> bool {
     matches!(t, Token::Word(w) if w.eq_ignore_ascii_case(kw))
 }
 
+/// `CHECK (` clauses in a statement outside quotes and comments, at any depth: what
+/// [`parse_create_table`] should find, so a statement it misreads is noticed, not trusted.
+pub(crate) fn check_keywords(sql: &str) -> usize {
+    let s = sql.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    while i < s.len() {
+        if let Some(next) = skip_opaque(s, i) {
+            i = next;
+            continue;
+        }
+        let word_start = s[i].is_ascii_alphabetic()
+            && (i == 0
+                || !(s[i - 1].is_ascii_alphanumeric() || s[i - 1] == b'_' || s[i - 1] >= 0x80));
+        if word_start && s.len() >= i + 5 && s[i..i + 5].eq_ignore_ascii_case(b"CHECK") {
+            let mut j = i + 5;
+            while j < s.len() && s[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if s.get(j) == Some(&b'(') {
+                count += 1;
+            }
+            i += 5;
+            continue;
+        }
+        i += 1;
+    }
+    count
+}
+
 /// Read CHECK constraints and generated expressions from a `CREATE TABLE` statement.
 pub(crate) fn parse_create_table(sql: &str) -> TableSql {
     let mut out = TableSql::default();
@@ -265,6 +295,13 @@ pub(crate) fn parse_create_table(sql: &str) -> TableSql {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_keywords_count_every_check_clause() {
+        let sql = "CREATE TABLE t (a int CHECK (a > 0), \"check\" int, b text -- CHECK (x)\n, note text DEFAULT 'CHECK (y)', CONSTRAINT c CHECK(b <> ''), checks int)";
+        assert_eq!(check_keywords(sql), 2);
+        assert_eq!(parse_create_table(sql).checks.len(), 2);
+    }
 
     #[test]
     fn checks_and_generated_columns() {

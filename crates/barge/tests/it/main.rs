@@ -22,3 +22,4 @@ mod sqlite_values;
 mod support;
 mod tracking;
 mod validate;
+mod visibility;
