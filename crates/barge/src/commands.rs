@@ -224,21 +224,11 @@ fn engine_failure(out: &Output, e: &EngineError, config: Option<&str>) -> u8 {
             exit::INTERRUPTED
         }
         e if e.is_config() => {
-            out.error(&e.to_string(), None);
+            out.error(&e.to_string(), e.hint().as_deref());
             exit::CONFIG
         }
-        EngineError::Source(barge_source_sqlite::SqliteError::Missing(_)) => {
-            out.error(
-                &e.to_string(),
-                Some("check the `dsn` path; relative paths start at the config file's folder"),
-            );
-            exit::CONNECTION
-        }
         e if e.is_connection() => {
-            out.error(
-                &e.to_string(),
-                Some("check that the server is running and the connection settings are right"),
-            );
+            out.error(&e.to_string(), e.hint().as_deref());
             exit::CONNECTION
         }
         EngineError::Copy { .. }

@@ -661,6 +661,9 @@ impl Ctx<'_> {
                 let connection = if kind == SourceKind::Sqlite {
                     Connection::SqliteFile(sqlite_file(&text, &base, &key, &origin)?)
                 } else {
+                    if let Some(c) = crate::connection::unencoded_in_password(&text) {
+                        return Err(crate::connection::password_error(&key, &origin, &text, c));
+                    }
                     Connection::Url(Secret::new(text))
                 };
                 Ok((kind, connection, None))
@@ -1059,6 +1062,9 @@ fn loaded(credentials: Option<&Credentials>) -> Result<&Credentials, ConfigError
 }
 
 fn postgres_dsn(text: &str, key: &str, origin: &Origin) -> Result<(), ConfigError> {
+    if let Some(c) = crate::connection::unencoded_in_password(text) {
+        return Err(crate::connection::password_error(key, origin, text, c));
+    }
     if looks_like_postgres(text) {
         return Ok(());
     }

@@ -426,6 +426,52 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The reserved character a `postgres://` or `mysql://` URL's password holds unencoded, if
+/// it holds one. Drivers split such a URL differently (tokio-postgres ends the user info at
+/// the first `@`, so `p@ss@host` connects to host `ss@host` and prints part of the password
+/// in its error; a `/`, `?` or `#` ends the host early), so barge refuses it before any
+/// connection and never prints the password.
+pub(crate) fn unencoded_in_password(dsn: &str) -> Option<char> {
+    let dsn = dsn.trim();
+    let lower = dsn.to_ascii_lowercase();
+    let scheme_end = ["postgres://", "postgresql://", "mysql://", "mariadb://"]
+        .iter()
+        .find(|p| lower.starts_with(*p))?
+        .len();
+    let rest = &dsn[scheme_end..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    if authority.matches('@').count() > 1 {
+        return Some('@');
+    }
+    // `user:pa/ss@host`: the authority seems to end at `user:pa`, whose "port" is not a
+    // number, and the user info's `@` comes later.
+    if !authority.contains('@') && !authority.starts_with('[') && rest[end..].contains('@') {
+        if let Some((_, port)) = authority.rsplit_once(':') {
+            if !port.chars().all(|c| c.is_ascii_digit()) {
+                return rest[end..].chars().next();
+            }
+        }
+    }
+    None
+}
+
+/// The configuration error for a URL whose password holds `c` unencoded.
+pub(crate) fn password_error(key: &str, origin: &Origin, dsn: &str, c: char) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        origin: origin.clone(),
+        message: format!(
+            "the password in URL `{}` holds an unencoded `{c}`, so the URL cannot be split into user, password and host reliably",
+            redact_dsn(dsn)
+        ),
+        hint_text: Some(format!(
+            "percent-encode reserved characters in the password: `{c}` as `%{:02X}` (for example `p@ss` -> `p%40ss`), or put the password in a credentials file",
+            c as u32
+        )),
+    }
+}
+
 /// Whether a DSN looks like a PostgreSQL connection string (URL or key=value).
 pub(crate) fn looks_like_postgres(dsn: &str) -> bool {
     let dsn = dsn.trim();
@@ -540,6 +586,34 @@ mod tests {
                 "{memory}"
             );
         }
+    }
+
+    #[test]
+    fn reserved_characters_in_url_passwords() {
+        for (dsn, c) in [
+            ("postgres://app:p@ss@db:5432/x", Some('@')),
+            ("postgresql://app:p@ss@word@db/x", Some('@')),
+            ("mysql://root:p@ss@127.0.0.1:3306/shop", Some('@')),
+            ("postgres://app:pa/ss@db/x", Some('/')),
+            ("mysql://app:pa?ss@db/x", Some('?')),
+            ("postgres://app:pa#ss@db/x", Some('#')),
+            ("postgres://app:p%40ss@db:5432/x", None),
+            ("postgres://db:5432/x?options=a@b", None),
+            ("postgres://db/x?sslrootcert=/a@b/ca.pem", None),
+            ("postgres://[::1]/x?user=a@b", None),
+            ("host=db password=p@ss@x", None),
+            ("root:p@ss@tcp(h:3306)/db", None),
+        ] {
+            assert_eq!(unencoded_in_password(dsn), c, "{dsn}");
+        }
+        let e = password_error(
+            "target.dsn",
+            &Origin::CommandLine,
+            "postgres://app:p@ss@db/x",
+            '@',
+        );
+        let text = e.to_string();
+        assert!(text.contains("%40") && !text.contains("p@ss@"), "{text}");
     }
 
     #[test]

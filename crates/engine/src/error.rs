@@ -40,25 +40,43 @@ impl EngineError {
         })
     }
 
-    /// A configuration error: the settings do not fit the source, found before the target
-    /// is touched (exit 2).
-    pub fn is_config(&self) -> bool {
-        matches!(
-            self,
-            EngineError::Config(_)
-                | EngineError::Source(barge_source_sqlite::SqliteError::Empty(_))
-        )
+    /// Why a connection (or opening the SQLite file) failed, when that is the error.
+    pub fn connect_cause(&self) -> Option<barge_model::ConnectCause> {
+        match self {
+            EngineError::Target(e) => e.connect_cause(),
+            EngineError::Source(e) => e.connect_cause(),
+            EngineError::Mysql(e) => e.connect_cause(),
+            EngineError::Tracking(e) => e.connect_cause(),
+            _ => None,
+        }
     }
 
-    /// A failure to reach a server (as opposed to a failure of the migration itself).
-    pub fn is_connection(&self) -> bool {
+    /// A configuration or credentials error, found before the target is touched (exit 2):
+    /// the settings do not fit the source, a login refused, a database that does not exist,
+    /// a connection string that cannot be read.
+    pub fn is_config(&self) -> bool {
         match self {
-            EngineError::Target(e) => e.is_connect(),
-            EngineError::Source(barge_source_sqlite::SqliteError::Open { .. })
-            | EngineError::Source(barge_source_sqlite::SqliteError::Missing(_)) => true,
-            EngineError::Mysql(e) => matches!(**e, barge_source_mysql::MysqlError::Connect { .. }),
-            EngineError::Tracking(e) => e.is_connection(),
-            _ => false,
+            EngineError::Config(_)
+            | EngineError::Source(barge_source_sqlite::SqliteError::Empty(_)) => true,
+            EngineError::Mysql(e) => e.is_configuration(),
+            _ => self.connect_cause().is_some_and(|c| c.is_configuration()),
+        }
+    }
+
+    /// A failure to reach a server or the SQLite file (exit 3), as opposed to a failure of
+    /// the migration itself.
+    pub fn is_connection(&self) -> bool {
+        !self.is_config() && self.connect_cause().is_some()
+    }
+
+    /// What to do about it, fitted to the cause (the binary prints it under the error).
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            EngineError::Target(e) => e.hint(),
+            EngineError::Source(e) => e.hint(),
+            EngineError::Mysql(e) => e.hint(),
+            EngineError::Tracking(e) => e.hint(),
+            _ => None,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! target never asks which source it came from. Everything skipped, changed or lossy on the way
 //! is a [`Finding`].
 
+pub mod cause;
 pub mod copy;
 pub mod expr;
 pub mod finding;
@@ -14,6 +15,7 @@ pub mod orphans;
 pub mod schema;
 pub mod types;
 
+pub use cause::{error_chain, ConnectCause};
 pub use copy::{InvalidValuePolicy, KeyRange, KeyValue, Reject};
 pub use expr::{BinaryOp, Expr, Literal, UnaryOp};
 pub use finding::{Finding, FindingKind, Severity};

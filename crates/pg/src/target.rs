@@ -8,11 +8,14 @@ use tokio_postgres::{Client, Config, NoTls};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
-    #[error("cannot connect to PostgreSQL at {target}: {source}")]
+    #[error("cannot connect to PostgreSQL at {target}: {message}")]
     Connect {
         /// Description of the server without credentials.
         target: String,
-        source: tokio_postgres::Error,
+        /// The server's own message (with detail and SQLSTATE), or the driver's error with
+        /// its causes: see [`server_message`].
+        message: String,
+        cause: barge_model::ConnectCause,
     },
     #[error("PostgreSQL database uses encoding `{0}`; barge needs a UTF8 database")]
     Encoding(String),
@@ -38,11 +41,81 @@ pub enum PgError {
 }
 
 impl PgError {
+    /// A failed connection to `config`'s server.
+    pub fn connect(config: &Config, e: &tokio_postgres::Error) -> PgError {
+        PgError::Connect {
+            target: describe(config),
+            message: server_message(e),
+            cause: connect_cause(e),
+        }
+    }
+
     /// Whether the error is a failed connection (as opposed to a failed statement).
     pub fn is_connect(&self) -> bool {
         matches!(self, PgError::Connect { .. })
     }
+
+    /// Why the connection failed, when it did.
+    pub fn connect_cause(&self) -> Option<barge_model::ConnectCause> {
+        match self {
+            PgError::Connect { cause, .. } => Some(*cause),
+            _ => None,
+        }
+    }
+
+    /// What to do about it, when the error says.
+    pub fn hint(&self) -> Option<String> {
+        self.connect_cause().map(|c| c.hint("PostgreSQL", "target"))
+    }
 }
+
+/// PostgreSQL's own words for an error, for connection failures: the server's message with
+/// its detail, hint and SQLSTATE (`password authentication failed for user "app"
+/// (SQLSTATE 28P01)`), or the driver's error with every cause (`error connecting to server:
+/// Connection refused (os error 111)`), where tokio-postgres's `Display` shows only
+/// `db error` or the first line. The target, the tracking database and the post-load
+/// sessions all render connection errors with it.
+pub fn server_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db_message(e), db.code().code()),
+        None => barge_model::error_chain(e),
+    }
+}
+
+/// Why a connection to PostgreSQL failed.
+pub fn connect_cause(e: &tokio_postgres::Error) -> barge_model::ConnectCause {
+    use barge_model::ConnectCause;
+    if let Some(db) = e.as_db_error() {
+        return match db.code().code() {
+            // invalid_password, invalid_authorization_specification (no pg_hba.conf line, no
+            // such role, role may not log in).
+            "28P01" | "28000" => ConnectCause::Authentication,
+            "3D000" => ConnectCause::MissingDatabase,
+            // insufficient_privilege: CONNECT on the database revoked.
+            "42501" => ConnectCause::DatabaseAccess,
+            _ => ConnectCause::Other,
+        };
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return ConnectCause::of_io(io);
+        }
+        source = s.source();
+    }
+    let text = e.to_string();
+    if text.contains("TLS") {
+        ConnectCause::Tls
+    } else if text.contains("timeout") {
+        ConnectCause::Timeout
+    } else {
+        ConnectCause::Other
+    }
+}
+
+/// How long a connection to PostgreSQL may take when the connection string does not say
+/// (`connect_timeout`): a host that drops packets fails with a timeout, not a hang.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// PostgreSQL's own error text with detail and hint, for messages users act on.
 pub fn db_message(e: &tokio_postgres::Error) -> String {
@@ -57,7 +130,7 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
             }
             s
         }
-        None => e.to_string(),
+        None => barge_model::error_chain(e),
     }
 }
 
@@ -100,13 +173,15 @@ pub fn describe(config: &Config) -> String {
 
 /// Connect and check the database can hold what barge sends (UTF8).
 pub async fn connect(config: &Config) -> Result<Client, PgError> {
+    let mut config = config.clone();
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    let config = &config;
     let (client, connection) = config
         .connect(NoTls)
         .await
-        .map_err(|source| PgError::Connect {
-            target: describe(config),
-            source,
-        })?;
+        .map_err(|e| PgError::connect(config, &e))?;
     tokio::spawn(async move {
         // Errors surface on the client's next call; nothing to do with them here.
         let _ = connection.await;
@@ -114,10 +189,7 @@ pub async fn connect(config: &Config) -> Result<Client, PgError> {
     let row = client
         .query_one("SHOW server_encoding", &[])
         .await
-        .map_err(|source| PgError::Connect {
-            target: describe(config),
-            source,
-        })?;
+        .map_err(|e| PgError::connect(config, &e))?;
     let encoding: String = row.get(0);
     if encoding != "UTF8" {
         return Err(PgError::Encoding(encoding));
@@ -127,10 +199,7 @@ pub async fn connect(config: &Config) -> Result<Client, PgError> {
     client
         .batch_execute("SET standard_conforming_strings = on")
         .await
-        .map_err(|source| PgError::Connect {
-            target: describe(config),
-            source,
-        })?;
+        .map_err(|e| PgError::connect(config, &e))?;
     Ok(client)
 }
 

@@ -39,11 +39,13 @@ use std::sync::{Arc, Mutex};
 pub enum MysqlError {
     #[error("invalid MySQL connection string: {0}")]
     Url(String),
-    #[error("cannot connect to MySQL/MariaDB at `{target}`: {source}")]
+    #[error("cannot connect to MySQL/MariaDB at `{target}`: {}", server_message(.source))]
     Connect {
         target: String,
         source: mysql_async::Error,
     },
+    #[error("cannot connect to MySQL/MariaDB at `{target}`: no answer within {} s", CONNECT_TIMEOUT.as_secs())]
+    ConnectTimeout { target: String },
     #[error("the MySQL connection `{0}` names no database\nhint: add the database to the URL, e.g. `mysql://user@host:3306/shop`")]
     NoDatabase(String),
     #[error("reading the schema of MySQL database `{database}`: {source}")]
@@ -82,6 +84,48 @@ pub enum MysqlError {
 }
 
 impl MysqlError {
+    /// Why connecting failed, when it did.
+    pub fn connect_cause(&self) -> Option<barge_model::ConnectCause> {
+        use barge_model::ConnectCause;
+        match self {
+            MysqlError::ConnectTimeout { .. } => Some(ConnectCause::Timeout),
+            MysqlError::Connect { source, .. } => Some(match source {
+                mysql_async::Error::Server(e) => match e.code {
+                    // ER_ACCESS_DENIED_ERROR (also an account REQUIRE SSL on a plain session).
+                    1045 => ConnectCause::Authentication,
+                    // ER_DBACCESS_DENIED_ERROR
+                    1044 => ConnectCause::DatabaseAccess,
+                    // ER_BAD_DB_ERROR
+                    1049 => ConnectCause::MissingDatabase,
+                    // ER_SECURE_TRANSPORT_REQUIRED (MySQL's require_secure_transport)
+                    3159 => ConnectCause::Tls,
+                    _ => ConnectCause::Other,
+                },
+                mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer) => {
+                    ConnectCause::Tls
+                }
+                mysql_async::Error::Io(mysql_async::IoError::Io(io)) => {
+                    barge_model::ConnectCause::of_io(io)
+                }
+                mysql_async::Error::Io(_) => ConnectCause::Tls,
+                _ => ConnectCause::Other,
+            }),
+            _ => None,
+        }
+    }
+
+    /// A mistake in the connection string itself (exit 2).
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, MysqlError::Url(_) | MysqlError::NoDatabase(_))
+            || self.connect_cause().is_some_and(|c| c.is_configuration())
+    }
+
+    /// What to do about it, when the error says.
+    pub fn hint(&self) -> Option<String> {
+        self.connect_cause()
+            .map(|c| c.hint("MySQL/MariaDB", "source"))
+    }
+
     /// The session was lost (network, killed connection, server shutting down or gone), so
     /// the same statement on a new session may well succeed; a refused statement is not.
     pub fn is_connection_loss(&self) -> bool {
@@ -97,6 +141,22 @@ impl MysqlError {
             mysql_async::Error::Server(e) => matches!(e.code, 1053 | 1927 | 2006 | 2013),
             _ => false,
         }
+    }
+}
+
+/// How long connecting to the source may take: a host that drops packets fails with a
+/// timeout, not a hang of minutes.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The server's error as the MySQL client prints it (`ERROR 1045 (28000): Access denied
+/// ...`), other errors with their causes.
+fn server_message(e: &mysql_async::Error) -> String {
+    match e {
+        mysql_async::Error::Server(s) => {
+            format!("ERROR {} ({}): {}", s.code, s.state, s.message)
+        }
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => io.to_string(),
+        other => barge_model::error_chain(other),
     }
 }
 
@@ -272,7 +332,12 @@ impl MysqlSource {
             target: description.clone(),
             source,
         };
-        let mut conn = pool.get_conn().await.map_err(connect_err)?;
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
+            .await
+            .map_err(|_| MysqlError::ConnectTimeout {
+                target: description.clone(),
+            })?
+            .map_err(connect_err)?;
         let server: Option<(String, Option<u8>)> = mysql_async::prelude::Queryable::query_first(
             &mut conn,
             "SELECT VERSION(), @@lower_case_table_names",

@@ -32,6 +32,13 @@ pub enum SqliteError {
     },
     #[error("SQLite database `{0}` does not exist")]
     Missing(PathBuf),
+    #[error("SQLite database path `{0}` is a directory, not a database file")]
+    Directory(PathBuf),
+    #[error("SQLite database `{path}` cannot be read: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A zero-byte file: SQLite would open it as an empty database, so "nothing to migrate".
     #[error("SQLite file `{0}` is empty (0 bytes): it holds no database to migrate")]
     Empty(PathBuf),
@@ -54,6 +61,29 @@ pub enum SqliteError {
 }
 
 pub use barge_model::{KeyRange, KeyValue};
+
+impl SqliteError {
+    /// Why the file could not be opened, when it could not.
+    pub fn connect_cause(&self) -> Option<barge_model::ConnectCause> {
+        use barge_model::ConnectCause;
+        match self {
+            SqliteError::Missing(_) => Some(ConnectCause::MissingFile),
+            SqliteError::Directory(_) => Some(ConnectCause::Directory),
+            SqliteError::Unreadable { source, .. } => Some(ConnectCause::of_io(source)),
+            SqliteError::Open { source, .. } => Some(match source.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => ConnectCause::NotADatabase,
+                Some(rusqlite::ErrorCode::PermissionDenied) => ConnectCause::Permission,
+                _ => ConnectCause::Other,
+            }),
+            _ => None,
+        }
+    }
+
+    /// What to do about it, when the error says.
+    pub fn hint(&self) -> Option<String> {
+        self.connect_cause().map(|c| c.hint("SQLite", "source"))
+    }
+}
 
 /// A value that does not fit its column, with where it is.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +111,17 @@ impl SqliteSource {
         }
         if !path.exists() {
             return Err(SqliteError::Missing(path.to_path_buf()));
+        }
+        if path.is_dir() {
+            return Err(SqliteError::Directory(path.to_path_buf()));
+        }
+        // SQLite's own message for an unreadable file is "unable to open database file";
+        // the operating system's says why.
+        if let Err(source) = std::fs::File::open(path) {
+            return Err(SqliteError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            });
         }
         if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
             return Err(SqliteError::Empty(path.to_path_buf()));

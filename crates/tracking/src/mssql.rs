@@ -7,6 +7,7 @@
 
 use crate::error::TrackingError;
 use barge_config::Connection;
+use barge_model::ConnectCause;
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
@@ -97,21 +98,23 @@ impl MssqlStore {
         config: &Config,
         description: &str,
     ) -> Result<Client<Compat<TcpStream>>, TrackingError> {
-        let connect_error = |message: String| TrackingError::Connect {
+        let connect_error = |message: String, cause| TrackingError::Connect {
             target: description.to_string(),
             message,
+            cause,
+            server: "SQL Server",
         };
         let tcp = tokio::time::timeout(
             std::time::Duration::from_secs(10),
             TcpStream::connect(config.get_addr()),
         )
         .await
-        .map_err(|_| connect_error("timed out after 10 s".into()))?
-        .map_err(|e| connect_error(e.to_string()))?;
+        .map_err(|_| connect_error("timed out after 10 s".into(), ConnectCause::Timeout))?
+        .map_err(|e| connect_error(e.to_string(), ConnectCause::of_io(&e)))?;
         let _ = tcp.set_nodelay(true);
         Client::connect(config.clone(), tcp.compat_write())
             .await
-            .map_err(|e| connect_error(e.to_string()))
+            .map_err(|e| connect_error(e.to_string(), mssql_cause(&e)))
     }
 
     pub(crate) async fn reconnect(&mut self) -> Result<(), TrackingError> {
@@ -149,6 +152,8 @@ impl MssqlStore {
             other => TrackingError::Connect {
                 target: self.description.clone(),
                 message: other.to_string(),
+                cause: mssql_cause(other),
+                server: "SQL Server",
             },
         }
     }
@@ -196,5 +201,22 @@ impl MssqlStore {
                     .collect()
             })
             .collect()
+    }
+}
+
+/// Why a connection to SQL Server failed: login failed (18456), cannot open the database
+/// (4060), or the network.
+fn mssql_cause(e: &tiberius::error::Error) -> ConnectCause {
+    match e {
+        tiberius::error::Error::Server(token) => match token.code() {
+            18456 => ConnectCause::Authentication,
+            4060 => ConnectCause::MissingDatabase,
+            _ => ConnectCause::Other,
+        },
+        tiberius::error::Error::Io { kind, .. } => {
+            ConnectCause::of_io(&std::io::Error::from(*kind))
+        }
+        tiberius::error::Error::Tls(_) => ConnectCause::Tls,
+        _ => ConnectCause::Other,
     }
 }

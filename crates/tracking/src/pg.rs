@@ -19,6 +19,17 @@ fn pg_config(conn: &Connection) -> Result<tokio_postgres::Config, TrackingError>
     barge_pg::target::config_for(conn, "tracking database").map_err(TrackingError::Settings)
 }
 
+/// A failed or lost connection, in the same words as the target's (one helper for
+/// PostgreSQL's connection errors: `barge_pg::target::server_message`).
+fn connect_error(description: &str, e: &tokio_postgres::Error) -> TrackingError {
+    TrackingError::Connect {
+        target: description.to_string(),
+        message: barge_pg::target::server_message(e),
+        cause: barge_pg::target::connect_cause(e),
+        server: "PostgreSQL",
+    }
+}
+
 impl PgStore {
     pub(crate) async fn connect(conn: &Connection) -> Result<PgStore, TrackingError> {
         let mut config = pg_config(conn)?;
@@ -39,14 +50,10 @@ impl PgStore {
         config: &tokio_postgres::Config,
         description: &str,
     ) -> Result<(tokio_postgres::Client, String, String), TrackingError> {
-        let (client, connection) =
-            config
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| TrackingError::Connect {
-                    target: description.to_string(),
-                    message: barge_pg::target::db_message(&e),
-                })?;
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| connect_error(description, &e))?;
         tokio::spawn(async move {
             // Errors surface on the client's next call.
             let _ = connection.await;
@@ -54,10 +61,7 @@ impl PgStore {
         let row = client
             .query_one("SELECT current_user::text, current_database()::text", &[])
             .await
-            .map_err(|e| TrackingError::Connect {
-                target: description.to_string(),
-                message: barge_pg::target::db_message(&e),
-            })?;
+            .map_err(|e| connect_error(description, &e))?;
         Ok((client, row.get(0), row.get(1)))
     }
 
@@ -121,10 +125,7 @@ impl PgStore {
         }
         if e.as_db_error().is_none() {
             // No server message: the connection is gone (closed, reset, timed out).
-            return TrackingError::Connect {
-                target: self.description.clone(),
-                message: e.to_string(),
-            };
+            return connect_error(&self.description, e);
         }
         TrackingError::Statement {
             target: self.description.clone(),

@@ -150,8 +150,11 @@ fn unreachable_target_is_exit_3_and_never_shows_the_password() {
         )),
         "{out}"
     );
+    assert!(stderr(&o).contains("Connection refused"), "{out}");
     assert!(
-        stderr(&o).contains("hint: check that the server is running"),
+        stderr(&o).contains(
+            "hint: nothing accepts connections at that address: check that the PostgreSQL server is running"
+        ),
         "{out}"
     );
 

@@ -3,6 +3,7 @@
 
 mod checksum;
 mod config_cli;
+mod connection_errors;
 mod encoders;
 mod hooks;
 mod mariadb;

@@ -14,13 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 static USERS: AtomicUsize = AtomicUsize::new(0);
 
 /// A MariaDB account made for one test, dropped when the guard is (also on panic).
-struct Account {
-    name: String,
+pub(crate) struct Account {
+    pub(crate) name: String,
 }
 
 impl Account {
     /// `CREATE USER` with password `pw`, then each GRANT (`{db}` and `{user}` replaced).
-    fn new(db: &str, grants: &[&str]) -> Account {
+    pub(crate) fn new(db: &str, grants: &[&str]) -> Account {
         let name = format!(
             "barge_vis_{}_{}",
             std::process::id(),
@@ -42,7 +42,7 @@ impl Account {
     }
 
     /// The source URL of this account for database `db`.
-    fn url(&self, db: &str) -> String {
+    pub(crate) fn url(&self, db: &str) -> String {
         let admin = mysql_admin_url();
         let host = admin
             .rsplit_once('@')
