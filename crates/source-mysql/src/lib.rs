@@ -58,13 +58,17 @@ pub enum MysqlError {
         table: String,
         source: mysql_async::Error,
     },
-    #[error("column `{column}` of table `{table}`: value `{value}` {reason} ({row})\nhint: set `on_invalid_value = \"null\"` to load such values as NULL and record them in the reject report")]
+    #[error(
+        "column `{column}` of table `{table}`: value `{value}` {reason} ({row})\nhint: {hint}"
+    )]
     InvalidValue {
         table: String,
         column: String,
         row: String,
         value: String,
         reason: String,
+        /// What to do: the lossless option for the column first (see [`invalid_value_hint`]).
+        hint: String,
     },
     #[error("column `{column}` of table `{table}`: zero date `{value}` cannot be loaded into PostgreSQL ({row})\nhint: {hint}")]
     ZeroDate {
@@ -158,6 +162,20 @@ fn server_message(e: &mysql_async::Error) -> String {
         mysql_async::Error::Io(mysql_async::IoError::Io(io)) => io.to_string(),
         other => barge_model::error_chain(other),
     }
+}
+
+/// The hint for a value refused for `column`'s PostgreSQL type: an option that loads every
+/// value of the source type exactly comes first; `on_invalid_value = "null"` last, saying
+/// what it loses (issue 13, A7: a hint never steers toward data loss).
+pub(crate) fn invalid_value_hint(column: &barge_model::Column) -> String {
+    const NULL: &str = "`on_invalid_value = \"null\"` loads such values as NULL instead (losing them; each is recorded in the reject report)";
+    let source = column.source_type.trim().to_ascii_lowercase();
+    if source.starts_with("time") && !source.starts_with("timestamp") {
+        return format!(
+            "set `time_mode = \"interval\"` under [type_mapping] to load every MySQL TIME value exactly (`-838:59:59` .. `838:59:59`, as PostgreSQL interval), or `time_mode = \"text\"` to keep its text; {NULL}"
+        );
+    }
+    format!("fix the value in the source; {NULL}")
 }
 
 /// Statements every pooled session runs after connecting and after each reset.

@@ -23,4 +23,5 @@ mod sqlite_values;
 mod support;
 mod tracking;
 mod validate;
+mod value_hints;
 mod visibility;
