@@ -68,7 +68,7 @@ pub enum MysqlError {
         value: String,
         reason: String,
         /// What to do: the lossless option for the column first (see [`invalid_value_hint`]).
-        hint: String,
+        hint: &'static str,
     },
     #[error("column `{column}` of table `{table}`: zero date `{value}` cannot be loaded into PostgreSQL ({row})\nhint: {hint}")]
     ZeroDate {
@@ -167,15 +167,12 @@ fn server_message(e: &mysql_async::Error) -> String {
 /// The hint for a value refused for `column`'s PostgreSQL type: an option that loads every
 /// value of the source type exactly comes first; `on_invalid_value = "null"` last, saying
 /// what it loses (issue 13, A7: a hint never steers toward data loss).
-pub(crate) fn invalid_value_hint(column: &barge_model::Column) -> String {
-    const NULL: &str = "`on_invalid_value = \"null\"` loads such values as NULL instead (losing them; each is recorded in the reject report)";
+pub(crate) fn invalid_value_hint(column: &barge_model::Column) -> &'static str {
     let source = column.source_type.trim().to_ascii_lowercase();
     if source.starts_with("time") && !source.starts_with("timestamp") {
-        return format!(
-            "set `time_mode = \"interval\"` under [type_mapping] to load every MySQL TIME value exactly (`-838:59:59` .. `838:59:59`, as PostgreSQL interval), or `time_mode = \"text\"` to keep its text; {NULL}"
-        );
+        return "set `time_mode = \"interval\"` under [type_mapping] to load every MySQL TIME value exactly (`-838:59:59` .. `838:59:59`, as PostgreSQL interval), or `time_mode = \"text\"` to keep its text; `on_invalid_value = \"null\"` loads such values as NULL instead (losing them; each is recorded in the reject report)";
     }
-    format!("fix the value in the source; {NULL}")
+    "fix the value in the source; `on_invalid_value = \"null\"` loads such values as NULL instead (losing them; each is recorded in the reject report)"
 }
 
 /// Statements every pooled session runs after connecting and after each reset.
