@@ -67,8 +67,8 @@ pub enum MysqlError {
         row: String,
         value: String,
         reason: String,
-        /// What to do: the lossless option for the column first (see [`invalid_value_hint`]).
-        hint: &'static str,
+        /// What to do: the lossless option for the column first.
+        hint: InvalidValueHint,
     },
     #[error("column `{column}` of table `{table}`: zero date `{value}` cannot be loaded into PostgreSQL ({row})\nhint: {hint}")]
     ZeroDate {
@@ -164,15 +164,37 @@ fn server_message(e: &mysql_async::Error) -> String {
     }
 }
 
-/// The hint for a value refused for `column`'s PostgreSQL type: an option that loads every
-/// value of the source type exactly comes first; `on_invalid_value = "null"` last, saying
-/// what it loses (issue 13, A7: a hint never steers toward data loss).
-pub(crate) fn invalid_value_hint(column: &barge_model::Column) -> &'static str {
-    let source = column.source_type.trim().to_ascii_lowercase();
-    if source.starts_with("time") && !source.starts_with("timestamp") {
-        return "set `time_mode = \"interval\"` under [type_mapping] to load every MySQL TIME value exactly (`-838:59:59` .. `838:59:59`, as PostgreSQL interval), or `time_mode = \"text\"` to keep its text; `on_invalid_value = \"null\"` loads such values as NULL instead (losing them; each is recorded in the reject report)";
+/// The hint for a value refused for its column's PostgreSQL type: an option that loads
+/// every value of the source type exactly comes first, `on_invalid_value = "null"` last,
+/// saying what it loses (issue 13, A7: a hint never steers toward data loss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidValueHint {
+    /// MySQL TIME outside a day: `time_mode = "interval"` holds every TIME value.
+    Time,
+    /// No lossless option: fix the value, or load NULL.
+    Other,
+}
+
+impl InvalidValueHint {
+    pub(crate) fn for_column(column: &barge_model::Column) -> InvalidValueHint {
+        let source = column.source_type.trim().to_ascii_lowercase();
+        if source.starts_with("time") && !source.starts_with("timestamp") {
+            InvalidValueHint::Time
+        } else {
+            InvalidValueHint::Other
+        }
     }
-    "fix the value in the source; `on_invalid_value = \"null\"` loads such values as NULL instead (losing them; each is recorded in the reject report)"
+}
+
+impl std::fmt::Display for InvalidValueHint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == InvalidValueHint::Time {
+            f.write_str("set `time_mode = \"interval\"` under [type_mapping] to load every MySQL TIME value exactly (`-838:59:59` .. `838:59:59`, as PostgreSQL interval), or `time_mode = \"text\"` to keep its text; ")?;
+        } else {
+            f.write_str("fix the value in the source; ")?;
+        }
+        f.write_str("`on_invalid_value = \"null\"` loads such values as NULL instead (losing them; each is recorded in the reject report)")
+    }
 }
 
 /// Statements every pooled session runs after connecting and after each reset.

@@ -190,7 +190,7 @@ impl ChunkEncoder<'_> {
                             row: row_at,
                             value: render(Some(v)),
                             reason,
-                            hint: crate::invalid_value_hint(column),
+                            hint: crate::InvalidValueHint::for_column(column),
                         });
                     }
                 }
