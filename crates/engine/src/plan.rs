@@ -1,5 +1,10 @@
 //! What a run will do, computed from the source alone: the filtered, renamed schema, the DDL,
 //! the chunk plan, and every finding. `barge plan` prints it; `migrate` executes it.
+//!
+//! `plan`, `migrate` and `validate` all start here, before anything touches the target, so
+//! the refusals that protect a user from a silently smaller migration live here too: a
+//! source the account cannot fully see (`check_visibility`), and nothing to migrate or a
+//! filter entry that matches nothing (`check_selection`); both are configuration errors.
 
 use crate::connect::pg_config;
 use crate::source::Source;

@@ -1,6 +1,12 @@
 //! Reading a MySQL or MariaDB schema from `information_schema`, one query per catalog table
 //! for the whole database (not one per table), so a schema of thousands of tables reads in a
 //! few round trips.
+//!
+//! The catalog shows only what the account may see, silently; constraint views are read
+//! apart (not joined) and compared, and what one shows and another hides, or what the
+//! account's privileges keep out of sight, goes to `Schema::hidden` with the GRANT that
+//! shows it (see `visibility`). Only an account without database-wide SELECT costs extra
+//! round trips (two per visible table).
 
 use crate::defaults::{translate_default, zero_default_words, DefaultContext, DefaultTranslation};
 use crate::types::{enum_values, map_column_type, ColumnTypeInfo};
