@@ -4,6 +4,7 @@
 //! DDL rendering is pure ([`ddl`]) so it can be snapshot-tested without a server; everything
 //! that talks to PostgreSQL is in [`target`].
 
+pub mod cascade;
 pub mod ddl;
 pub mod orphans;
 pub mod script;

@@ -14,6 +14,7 @@ mod plan;
 mod plan_snapshots;
 mod resume;
 mod resume_mariadb;
+mod safety;
 mod sqlite;
 mod sqlite_schema;
 mod sqlite_types;
