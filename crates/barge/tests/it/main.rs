@@ -3,6 +3,7 @@
 
 mod checksum;
 mod config_cli;
+mod continuing;
 mod encoders;
 mod hooks;
 mod mariadb;
