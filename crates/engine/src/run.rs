@@ -128,7 +128,8 @@ async fn run_migration(
     let mut pg = pg_config(&settings.target.connection)?;
     // Every session of a run carries its target schema, so a later run can see them.
     pg.application_name(session_name(schema));
-    let steps_target = postload::StepTarget::new(&pg, settings);
+    let post_load = postload::PostLoadRun::new(cancel.clone());
+    let steps_target = postload::StepTarget::new(&pg, settings, post_load.clone());
     // The run's own session sets up like the post-load ones (hooks run in it).
     let client = steps_target.connect().await?;
     let checkpoint_path = Checkpoint::path_for(&settings.base_dir);
@@ -262,6 +263,13 @@ async fn run_migration(
             .map(|t| (t.source_name.clone(), t.target_name.clone()))
             .collect(),
     });
+    post_load.plan(
+        postload::planned_steps(settings, &plan.schema),
+        &ledger,
+        sink.clone(),
+    );
+    // Aborted when the run ends, however it ends.
+    let _ticker = AbortOnDrop(post_load.spawn_ticker());
     let ledger = Arc::new(ledger);
 
     if !settings.data_only && !ledger.is_done(item::SCHEMA) {
@@ -315,7 +323,15 @@ async fn run_migration(
     };
     if hooks::any(HookPoint::BeforeData, &hook_files) {
         sink.event(ProgressEvent::Phase("running before_data hooks"));
-        hooks::run(&client, HookPoint::BeforeData, &hook_files, schema, &ledger).await?;
+        hooks::run(
+            &client,
+            HookPoint::BeforeData,
+            &hook_files,
+            schema,
+            &ledger,
+            &cancel,
+        )
+        .await?;
     }
     // With `validation = "checksum"`, the source side's sums, taken as the copy streams.
     let mut copy_sums = None;
@@ -373,7 +389,15 @@ async fn run_migration(
     if hooks::any(HookPoint::AfterData, &hook_files) {
         sink.event(ProgressEvent::Phase("running after_data hooks"));
 
-        hooks::run(&client, HookPoint::AfterData, &hook_files, schema, &ledger).await?;
+        hooks::run(
+            &client,
+            HookPoint::AfterData,
+            &hook_files,
+            schema,
+            &ledger,
+            &cancel,
+        )
+        .await?;
     }
     let s = &plan.schema;
     let mut warnings: Vec<String> = changes_source.notes();
@@ -404,14 +428,25 @@ async fn run_migration(
     let mut rows_changed_after_copy = false;
     if !settings.data_only {
         if settings.unlogged_tables {
+            check_interrupt(&cancel)?;
             sink.event(ProgressEvent::Phase("making tables logged"));
             let steps = postload::set_logged_steps(schema, s);
             postload::run_parallel(&steps_target, workers, steps, &sink, &ledger).await?;
         }
         if hooks::any(HookPoint::BeforeFk, &hook_files) {
+            check_interrupt(&cancel)?;
             sink.event(ProgressEvent::Phase("running before_fk hooks"));
-            hooks::run(&client, HookPoint::BeforeFk, &hook_files, schema, &ledger).await?;
+            hooks::run(
+                &client,
+                HookPoint::BeforeFk,
+                &hook_files,
+                schema,
+                &ledger,
+                &cancel,
+            )
+            .await?;
         }
+        check_interrupt(&cancel)?;
         let cleaned = crate::orphans::foreign_keys(
             &client,
             &steps_target,
@@ -424,18 +459,22 @@ async fn run_migration(
         .await?;
         rows_changed_after_copy = !cleaned.is_empty();
         warnings.extend(cleaned);
+        check_interrupt(&cancel)?;
         sink.event(ProgressEvent::Phase("adding check constraints"));
-        warnings.extend(postload::add_checks(&client, schema, s, &ledger).await?);
+        warnings.extend(postload::add_checks(&client, schema, s, &ledger, &post_load).await?);
         // After orphan cleanup, whose UPDATEs (SET NULL) must not touch the timestamps.
         let steps = postload::on_update_trigger_steps(schema, s);
         if !steps.is_empty() {
+            check_interrupt(&cancel)?;
             sink.event(ProgressEvent::Phase("adding ON UPDATE triggers"));
             postload::run_parallel(&steps_target, 1, steps, &sink, &ledger).await?;
         }
     }
+    check_interrupt(&cancel)?;
     sink.event(ProgressEvent::Phase("setting identity counters"));
     let steps = postload::identity_steps(schema, s);
     postload::run_parallel(&steps_target, 1, steps, &sink, &ledger).await?;
+    check_interrupt(&cancel)?;
     sink.event(ProgressEvent::Phase("analyzing"));
     let mut steps = postload::analyze_steps(schema, s);
     if rows_changed_after_copy {
@@ -447,10 +486,20 @@ async fn run_migration(
     postload::run_parallel(&steps_target, workers, steps, &sink, &ledger).await?;
 
     if hooks::any(HookPoint::AfterAll, &hook_files) {
+        check_interrupt(&cancel)?;
         sink.event(ProgressEvent::Phase("running after_all hooks"));
 
-        hooks::run(&client, HookPoint::AfterAll, &hook_files, schema, &ledger).await?;
+        hooks::run(
+            &client,
+            HookPoint::AfterAll,
+            &hook_files,
+            schema,
+            &ledger,
+            &cancel,
+        )
+        .await?;
     }
+    check_interrupt(&cancel)?;
     let validation = if settings.validation == barge_config::Validation::None {
         None
     } else {
@@ -490,6 +539,7 @@ async fn run_migration(
             ))),
         }
     }
+    check_interrupt(&cancel)?;
     sink.event(ProgressEvent::Phase("finishing"));
     // Every step since the copy committed synchronously, which flushed the WAL of every chunk
     // before it; a restart in between is still caught here.
@@ -532,6 +582,24 @@ async fn run_migration(
         warnings,
         validation,
     })
+}
+
+/// A task that stops with the scope that owns it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Stop the run between phases after an interrupt; the steps done so far are committed.
+fn check_interrupt(cancel: &AtomicBool) -> Result<(), EngineError> {
+    if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        Err(EngineError::Interrupted)
+    } else {
+        Ok(())
+    }
 }
 
 /// Stop with `why` when the server's start time is no longer `started` (it restarted).

@@ -6,6 +6,7 @@ mod config_cli;
 mod continuing;
 mod encoders;
 mod hooks;
+mod interrupt;
 mod mariadb;
 mod mysql_every_type;
 mod mysql_features;
