@@ -353,7 +353,8 @@ fn resume_after_completion_says_so_and_touches_nothing_even_under_recreate() {
     let cfg2 = fx.config(&db, "app", "resume = true");
     let o = barge(&["migrate", cfg2.to_str().unwrap(), "--format", "json"]);
     assert_ok(&o);
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&text(&o));
+    let json: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
     assert_eq!(json["status"], "already_complete", "{json}");
     assert_eq!(json["run_id"], run.as_str(), "{json}");
     assert_eq!(
@@ -410,7 +411,8 @@ fn resume_with_nothing_to_resume_exits_5_and_creates_or_drops_nothing() {
         "json",
     ]);
     assert_exit(&o, 5);
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&text(&o));
+    let json: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
     assert_eq!(json["status"], "nothing_to_resume", "{json}");
     assert_eq!(json["exit_code"], 5, "{json}");
 }

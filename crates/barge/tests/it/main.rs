@@ -5,6 +5,7 @@ mod checksum;
 mod config_cli;
 mod continuing;
 mod encoders;
+mod formats;
 mod hooks;
 mod interrupt;
 mod mariadb;
