@@ -120,7 +120,7 @@ impl Output {
         if failed {
             esay!("hint: run `{id}` keeps everything it committed; once the cause is fixed in the source data, the target or the servers, this command continues it:");
             esay!("  {command}");
-            esay!("hint: after a change to an option or a hook file a resume is refused: run the same command with `--restart` instead of `--resume` to discard run `{id}` and start over");
+            esay!("hint: a resume is refused after a change to an option that shapes the result (type mappings, `on_invalid_value`, filters, a hook file...): then run the same command with `--restart` instead of `--resume`, which discards run `{id}` and starts over");
         } else {
             esay!("hint: run `{id}` keeps everything committed so far; this command continues it:");
             esay!("  {command}");

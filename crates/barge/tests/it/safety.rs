@@ -269,3 +269,31 @@ fn restart_checks_its_drop_the_same_way() {
         Some("18")
     );
 }
+
+#[test]
+fn what_recreate_drops_is_recorded_in_the_tracking_event_log() {
+    let fx = fixture();
+    let db = PgDb::new();
+    let tracking = PgDb::new();
+    let cfg = fx.config(
+        &db,
+        "app",
+        &format!("[tracking]\ndsn = \"{}\"", tracking.url),
+    );
+    let cfg = cfg.to_str().unwrap();
+    assert_ok(&barge(&["migrate", cfg]));
+    db.execute("CREATE TABLE app.mine (id int)");
+    assert_ok(&barge(&["migrate", cfg]));
+    let logged = tracking.query(
+        "SELECT eventlevel, eventmessage FROM eventlog WHERE eventmessage LIKE '%dropping schema%'",
+    );
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0][0].as_deref(), Some("warning"));
+    assert!(
+        logged[0][1]
+            .as_deref()
+            .unwrap_or_default()
+            .contains("table `app.mine`: 0 rows"),
+        "{logged:?}"
+    );
+}
