@@ -14,8 +14,74 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub fn run(cli: Cli) -> u8 {
-    let out = Arc::new(Output::new(cli.quiet));
-    match cli.command {
+    let format = match &cli.command {
+        Command::Migrate(a) => a.format,
+        Command::Plan(a) | Command::Validate(a) => a.format,
+        _ => Format::Text,
+    };
+    let out = Arc::new(Output::new(cli.quiet, format));
+    let code = match unsupported(&cli.command) {
+        Some(why) => {
+            out.error(&why, None);
+            exit::CONFIG
+        }
+        None => run_command(cli.command, &out),
+    };
+    out.finish(code);
+    code
+}
+
+/// A flag or format the command line accepts but this command cannot honour (the commands
+/// share some flags): refused before any work rather than ignored.
+fn unsupported(command: &Command) -> Option<String> {
+    let refuse = |flag: &str, command: &str, why: &str| {
+        Some(format!(
+            "`{flag}` cannot be used with `barge {command}`: {why}"
+        ))
+    };
+    match command {
+        Command::Migrate(a) if a.format == Format::Markdown => refuse(
+            "--format markdown",
+            "migrate",
+            "Markdown is the cutover report of `barge plan`; `migrate` prints text or JSON (`--format json`)",
+        ),
+        Command::Validate(a) if a.format == Format::Markdown => refuse(
+            "--format markdown",
+            "validate",
+            "Markdown is the cutover report of `barge plan`; `validate` prints text or JSON (`--format json`)",
+        ),
+        Command::Validate(a) if a.output_dir.is_some() => refuse(
+            "--output-dir",
+            "validate",
+            "hook skeletons are written by `barge plan --output-dir`",
+        ),
+        Command::Validate(a) if a.fail_on.is_some() => refuse(
+            "--fail-on",
+            "validate",
+            "it gates `barge plan` on its findings; `validate` exits 4 on any difference already",
+        ),
+        Command::Plan(a) if a.validation.is_some() => refuse(
+            "--validation",
+            "plan",
+            "`plan` reads the source only; `barge validate --validation ...` compares source and target",
+        ),
+        Command::Plan(a) if a.tracking.migration_db_auth_id.is_some() => refuse(
+            "--migration_db_auth_id",
+            "plan",
+            "`plan` records nothing; `migrate` and `validate` record their runs in the tracking database",
+        ),
+        Command::Plan(a) if a.tracking.project.is_some() => refuse(
+            "--project",
+            "plan",
+            "`plan` records nothing; the label is for runs of `migrate` and `validate` in the tracking database",
+        ),
+        _ => None,
+    }
+}
+
+fn run_command(command: Command, out: &Arc<Output>) -> u8 {
+    let out = out.clone();
+    match command {
         Command::Migrate(mut args) => {
             // `barge migrate --resume migration.toml`: the optional run id took the config.
             if args.config.is_none() {
@@ -49,8 +115,9 @@ pub fn run(cli: Cli) -> u8 {
                 resume_run: args.resume.clone().flatten(),
                 command_line: Some(command_line()),
             };
-            let config = args.config.as_deref().map(|p| p.display().to_string());
-            migrate(&settings, mode, config, args.format, out)
+            let argv: Vec<String> = std::env::args().collect();
+            out.set_resume_base(resume_base(&argv, args.resume.clone().flatten().as_deref()));
+            migrate(&settings, mode, args.format, out)
         }
         Command::Plan(args) => {
             let (settings, runtime) = match source_command(&args, &out) {
@@ -59,15 +126,45 @@ pub fn run(cli: Cli) -> u8 {
             };
             match runtime.block_on(barge_engine::build_report(&settings)) {
                 Ok(plan) => {
+                    let files = args
+                        .output_dir
+                        .as_ref()
+                        .map(|_| crate::scaffold::hook_skeletons(&plan.schema));
+                    if let (Some(dir), Some(files)) = (&args.output_dir, &files) {
+                        // Never replace a file the user may have edited: refuse before
+                        // writing anything (a file with the same text is left as it is).
+                        let changed = changed_files(dir, files);
+                        if !changed.is_empty() {
+                            out.error(
+                                &format!(
+                                    "`--output-dir {}` holds files that differ from the hook skeletons barge would write, and barge never overwrites them: {}",
+                                    dir.display(),
+                                    changed.join(", ")
+                                ),
+                                Some("nothing was written; move or rename these files (or write the skeletons into an empty folder) and run `barge plan` again"),
+                            );
+                            return exit::CONFIG;
+                        }
+                    }
                     if !out.plan(&plan, args.format) {
                         return exit::FAILED;
                     }
-                    if let Some(dir) = &args.output_dir {
-                        let files = crate::scaffold::hook_skeletons(&plan.schema);
+                    if let (Some(dir), Some(files)) = (&args.output_dir, &files) {
                         let written = std::fs::create_dir_all(dir).and_then(|()| {
-                            files
-                                .iter()
-                                .try_for_each(|(name, text)| std::fs::write(dir.join(name), text))
+                            files.iter().try_for_each(|(name, text)| {
+                                let path = dir.join(name);
+                                if std::fs::read_to_string(&path).is_ok_and(|t| &t == text) {
+                                    return Ok(());
+                                }
+                                // `create_new`: a file that appeared since the check is not
+                                // overwritten either.
+                                use std::io::Write as _;
+                                std::fs::OpenOptions::new()
+                                    .write(true)
+                                    .create_new(true)
+                                    .open(&path)
+                                    .and_then(|mut f| f.write_all(text.as_bytes()))
+                            })
                         });
                         if let Err(e) = written {
                             out.error(
@@ -103,7 +200,7 @@ pub fn run(cli: Cli) -> u8 {
                         _ => exit::SUCCESS,
                     }
                 }
-                Err(e) => engine_failure(&out, &e, None),
+                Err(e) => engine_failure(&out, &e),
             }
         }
         Command::Validate(args) => {
@@ -122,7 +219,7 @@ pub fn run(cli: Cli) -> u8 {
                         exit::FAILED
                     }
                 }
-                Err(e) => engine_failure(&out, &e, None),
+                Err(e) => engine_failure(&out, &e),
             }
         }
         Command::Init(args) => {
@@ -213,48 +310,68 @@ fn load(config: Option<&Path>, overrides: &Overrides, out: &Output) -> Result<Se
     })
 }
 
-fn engine_failure(out: &Output, e: &EngineError, config: Option<&str>) -> u8 {
-    let resume = format!("barge migrate {} --resume", config.unwrap_or("CONFIG"));
+/// Files of `files` that exist in `dir` with other text than barge would write.
+fn changed_files(dir: &Path, files: &[(String, String)]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(name, text)| {
+            let path = dir.join(name);
+            path.exists() && std::fs::read_to_string(&path).map_or(true, |t| &t != text)
+        })
+        .map(|(name, _)| format!("`{}`", dir.join(name).display()))
+        .collect()
+}
+
+/// Report an engine error with its exit code. After the run is recorded (a failure or an
+/// interrupt of a started run), the run id and the full command that continues it follow.
+fn engine_failure(out: &Output, e: &EngineError) -> u8 {
     match e {
         EngineError::Interrupted => {
-            out.error(
-                "the migration was interrupted; everything committed so far is recorded",
-                Some(&format!("`{resume}` continues where it stopped")),
-            );
+            if out.run_id().is_some() {
+                out.error(
+                    "the migration was interrupted; everything committed so far is kept",
+                    None,
+                );
+                out.resume_hint(false);
+            } else {
+                out.error(
+                    "the migration was interrupted before it started; nothing was changed in the target",
+                    Some("run the same command again to start it"),
+                );
+            }
             exit::INTERRUPTED
         }
         e if e.is_config() => {
             out.error(&e.to_string(), e.hint().as_deref());
             exit::CONFIG
         }
+        EngineError::AlreadyComplete {
+            run_id,
+            schema,
+            finished_at,
+        } => {
+            out.already_complete(run_id, schema, finished_at);
+            exit::SUCCESS
+        }
+        EngineError::NothingToResume(message) => {
+            out.error(message, None);
+            exit::NOTHING_TO_RESUME
+        }
         e if e.is_connection() => {
             out.error(&e.to_string(), e.hint().as_deref());
             exit::CONNECTION
         }
-        EngineError::Copy { .. }
-        | EngineError::Target(_)
-        | EngineError::Source(_)
-        | EngineError::Mysql(_) => {
-            out.error(&e.to_string(), None);
-            out.warn(&format!(
-                "completed steps are recorded: after fixing the cause, `{resume}` continues"
-            ));
-            exit::FAILED
-        }
         e => {
-            out.error(&e.to_string(), None);
+            out.error(&e.to_string(), e.hint().as_deref());
+            // Only a recorded run can be continued; a refusal before it (a changed option,
+            // another run at work) has its own hint.
+            out.resume_hint(true);
             exit::FAILED
         }
     }
 }
 
-fn migrate(
-    settings: &Settings,
-    mode: RunMode,
-    config: Option<String>,
-    format: Format,
-    out: Arc<Output>,
-) -> u8 {
+fn migrate(settings: &Settings, mode: RunMode, format: Format, out: Arc<Output>) -> u8 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -272,9 +389,17 @@ fn migrate(
             let out = out.clone();
             tokio::spawn(async move {
                 if interrupted().await {
-                    out.warn("interrupt received: stopping after the chunks in flight (press Ctrl-C again to abort now)");
+                    out.warn("interrupt received: stopping after the chunks and steps in flight (press Ctrl-C again to abort now)");
                     cancel.store(true, Ordering::SeqCst);
                     if interrupted().await {
+                        // Every step commits with its ledger record, so stopping mid-step
+                        // loses only that step's work, which a resume does again.
+                        out.error(
+                            "second interrupt: aborting now; the steps in flight are rolled back, everything committed before them is kept",
+                            None,
+                        );
+                        out.resume_hint(false);
+                        out.finish(exit::INTERRUPTED);
                         std::process::exit(i32::from(exit::INTERRUPTED));
                     }
                 }
@@ -295,7 +420,7 @@ fn migrate(
                     exit::SUCCESS
                 }
             }
-            Err(e) => engine_failure(&out, &e, config.as_deref()),
+            Err(e) => engine_failure(&out, &e),
         }
     })
 }
@@ -323,18 +448,89 @@ async fn interrupted() -> bool {
 /// connection strings are shown redacted (barge takes none on the command line today, but
 /// a password must never reach the tracking rows).
 fn command_line() -> String {
-    std::env::args()
+    let argv: Vec<String> = std::env::args().collect();
+    shell_line(&argv)
+}
+
+/// Arguments as one shell line: each redacted when it may hold a secret, and quoted when
+/// the shell would otherwise split or expand it.
+fn shell_line(argv: &[String]) -> String {
+    argv.iter()
         .map(|a| {
             if a.contains("://") || a.contains("password") {
-                Connection::Url(Secret::new(a)).redacted()
-            } else if a.contains(' ') {
-                format!("'{}'", a.replace('\'', "'\\''"))
+                shell_quote(&Connection::Url(Secret::new(a.clone())).redacted())
             } else {
-                a
+                shell_quote(a)
             }
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `arg` as a POSIX shell word: as is when it is made of safe characters, else in single
+/// quotes (a quote inside as `'\''`).
+fn shell_quote(arg: &str) -> String {
+    let safe = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c));
+    if safe {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// This invocation's arguments without what a resume must not repeat: `--restart`,
+/// `--resume` (and the run id it was given), and a `--migration_db_mode` other than
+/// `preserve` (which would delete the run's records). Everything else stays: the config
+/// path, `--auth`, `--source_db_auth_id`, `--target_db_auth_id`, `--target_schema_name`,
+/// `--project`, `--workers`...
+pub(crate) fn resume_base(argv: &[String], resume_id: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < argv.len() {
+        let a = argv[i].as_str();
+        if i == 0 {
+            out.push(a.to_string());
+            i += 1;
+            continue;
+        }
+        if a == "--restart" || a.starts_with("--resume=") {
+            i += 1;
+            continue;
+        }
+        if a == "--resume" {
+            let takes_id = resume_id.is_some() && argv.get(i + 1).map(String::as_str) == resume_id;
+            i += if takes_id { 2 } else { 1 };
+            continue;
+        }
+        let mode_flag = ["--migration_db_mode", "--migration-db-mode"]
+            .iter()
+            .find(|f| a == **f || a.starts_with(&format!("{f}=")));
+        if let Some(flag) = mode_flag {
+            let (value, width) = match a.strip_prefix(&format!("{flag}=")) {
+                Some(v) => (Some(v), 1),
+                None => (argv.get(i + 1).map(String::as_str), 2),
+            };
+            if value != Some("preserve") {
+                i += width;
+                continue;
+            }
+        }
+        out.push(a.to_string());
+        i += 1;
+    }
+    out
+}
+
+/// The command that continues run `run_id`: `base` (see [`resume_base`]) and `--resume
+/// RUN_ID`, shell-quoted and redacted.
+pub(crate) fn resume_command(base: &[String], run_id: &str) -> String {
+    let mut argv = base.to_vec();
+    argv.push("--resume".into());
+    argv.push(run_id.into());
+    shell_line(&argv)
 }
 
 fn runtime(out: &Output) -> Result<tokio::runtime::Runtime, u8> {

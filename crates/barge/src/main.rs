@@ -18,6 +18,8 @@ pub(crate) mod exit {
     pub const CONNECTION: u8 = 3;
     /// The migration started and failed.
     pub const FAILED: u8 = 4;
+    /// `--resume` found no run it could continue (nothing was started or dropped).
+    pub const NOTHING_TO_RESUME: u8 = 5;
     /// Interrupted by Ctrl-C / SIGTERM.
     pub const INTERRUPTED: u8 = 130;
 }

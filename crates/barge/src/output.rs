@@ -31,13 +31,47 @@ use std::time::Duration;
 pub struct Output {
     quiet: bool,
     tty: bool,
+    /// The command's `--format`: with `json`, a failure is also a JSON object on stdout.
+    format: Format,
     bars: MultiProgress,
     tables: Mutex<HashMap<String, ProgressBar>>,
     started: std::time::Instant,
+    run: Mutex<RunState>,
+}
+
+/// What the output knows about the run and its outcome, for the resume command and the
+/// JSON error object.
+#[derive(Default)]
+struct RunState {
+    /// Set once the run is recorded in the ledger (`ProgressEvent::RunStarted`).
+    run_id: Option<String>,
+    /// Planned tables, `(source, target)`, to tie an error to its table.
+    tables: Vec<(String, String)>,
+    /// This invocation's arguments without its resume/restart flags (see
+    /// `commands::resume_base`); `None` for commands that cannot be resumed.
+    resume_base: Option<Vec<String>>,
+    /// The first error reported, as `(message, hint)`.
+    failure: Option<(String, Option<String>)>,
+    /// A result (plan, summary, validation) went to stdout already.
+    printed_result: bool,
+    /// Post-load progress on a terminal.
+    post_load_bar: Option<ProgressBar>,
+}
+
+/// The JSON object a failed command prints on stdout under `--format json`.
+#[derive(serde::Serialize)]
+struct JsonFailure<'a> {
+    status: &'a str,
+    exit_code: u8,
+    message: &'a str,
+    hint: Option<&'a str>,
+    run_id: Option<&'a str>,
+    failed_table: Option<&'a str>,
+    resume_command: Option<String>,
 }
 
 impl Output {
-    pub fn new(quiet: bool) -> Self {
+    pub fn new(quiet: bool, format: Format) -> Self {
         let tty = std::io::stderr().is_terminal();
         let bars = if tty && !quiet {
             MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8))
@@ -47,10 +81,119 @@ impl Output {
         Output {
             quiet,
             tty,
+            format,
             bars,
             tables: Mutex::new(HashMap::new()),
             started: std::time::Instant::now(),
+            run: Mutex::new(RunState::default()),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, RunState> {
+        self.run.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The arguments a resume command starts from (`migrate` only).
+    pub fn set_resume_base(&self, base: Vec<String>) {
+        self.state().resume_base = Some(base);
+    }
+
+    /// The run id, once the run is recorded.
+    pub fn run_id(&self) -> Option<String> {
+        self.state().run_id.clone()
+    }
+
+    /// The command that continues the recorded run, shell-quoted and redacted.
+    pub fn resume_command(&self) -> Option<String> {
+        let state = self.state();
+        let (id, base) = (state.run_id.as_ref()?, state.resume_base.as_ref()?);
+        Some(crate::commands::resume_command(base, id))
+    }
+
+    /// Print how the run continues, after a failure or an interrupt: its id and the full
+    /// command. `failed`: a failure, whose fix may also be a changed option (which a resume
+    /// refuses).
+    pub fn resume_hint(&self, failed: bool) {
+        let (Some(id), Some(command)) = (self.run_id(), self.resume_command()) else {
+            return;
+        };
+        if failed {
+            esay!("hint: run `{id}` keeps everything it committed; once the cause is fixed in the source data, the target or the servers, this command continues it:");
+            esay!("  {command}");
+            esay!("hint: a resume is refused after a change to an option that shapes the result (type mappings, `on_invalid_value`, filters, a hook file...): then run the same command with `--restart` instead of `--resume`, which discards run `{id}` and starts over");
+        } else {
+            esay!("hint: run `{id}` keeps everything committed so far; this command continues it:");
+            esay!("  {command}");
+        }
+    }
+
+    /// The table an error names (``table `x` `` or `` of `x` ``), among the planned ones.
+    fn failed_table(&self, message: &str) -> Option<String> {
+        let state = self.state();
+        state
+            .tables
+            .iter()
+            .find(|(source, target)| {
+                message.contains(&format!("table `{source}`"))
+                    || message.contains(&format!("of `{target}`"))
+                    || message.contains(&format!("table `{target}`"))
+            })
+            .map(|(source, _)| source.clone())
+    }
+
+    /// With `--format json`, a failed command's JSON object on stdout (unless a result was
+    /// printed there already): status, exit code, message, hint, run id, failed table and
+    /// the resume command when there is one. Call once, with the exit code.
+    pub fn finish(&self, code: u8) {
+        if self.format != Format::Json || code == 0 {
+            return;
+        }
+        let (failure, run_id, printed) = {
+            let s = self.state();
+            (s.failure.clone(), s.run_id.clone(), s.printed_result)
+        };
+        if printed {
+            return;
+        }
+        let (message, hint) = failure.unwrap_or_else(|| ("the command failed".into(), None));
+        let status = match code {
+            crate::exit::CONFIG => "invalid",
+            crate::exit::CONNECTION => "unreachable",
+            crate::exit::NOTHING_TO_RESUME => "nothing_to_resume",
+            crate::exit::INTERRUPTED => "interrupted",
+            _ => "failed",
+        };
+        let table = self.failed_table(&message);
+        let object = JsonFailure {
+            status,
+            exit_code: code,
+            message: &message,
+            hint: hint.as_deref(),
+            run_id: run_id.as_deref(),
+            failed_table: table.as_deref(),
+            resume_command: self.resume_command(),
+        };
+        if let Ok(j) = serde_json::to_string_pretty(&object) {
+            say!("{j}");
+        }
+    }
+
+    /// `--resume` found the run complete: say so (JSON on stdout with `--format json`).
+    pub fn already_complete(&self, run_id: &str, schema: &str, finished_at: &str) {
+        if self.format == Format::Json {
+            let object = serde_json::json!({
+                "status": "already_complete",
+                "exit_code": 0,
+                "run_id": run_id,
+                "target_schema": schema,
+                "completed_at": finished_at,
+            });
+            say!("{object:#}");
+            self.state().printed_result = true;
+        }
+        self.line(&format!(
+            "run `{run_id}` into schema `{schema}` already completed at {finished_at}: nothing to resume, nothing changed"
+        ));
     }
 
     fn line(&self, text: &str) {
@@ -69,6 +212,15 @@ impl Output {
         esay!("error: {message}");
         if let Some(h) = hint {
             esay!("hint: {h}");
+        }
+        let mut state = self.state();
+        if state.failure.is_none() {
+            // Engine errors carry their hint in the text; the JSON object has it apart.
+            let (message, inline) = match message.split_once("\nhint: ") {
+                Some((m, h)) => (m.to_string(), Some(h.to_string())),
+                None => (message.to_string(), None),
+            };
+            state.failure = Some((message, hint.map(str::to_string).or(inline)));
         }
     }
 
@@ -113,6 +265,7 @@ impl Output {
 
     /// Print the plan; false when it could not be rendered.
     pub fn plan(&self, plan: &MigrationPlan, format: Format) -> bool {
+        self.state().printed_result = true;
         if format == Format::Markdown {
             say!("{}", plan_markdown(plan));
             return true;
@@ -298,6 +451,7 @@ impl Output {
 
     pub fn summary(&self, s: &MigrationSummary, format: Format) {
         let _ = self.bars.clear();
+        self.state().printed_result = true;
         if format == Format::Json {
             match serde_json::to_string_pretty(s) {
                 Ok(j) => say!("{j}"),
@@ -417,6 +571,7 @@ impl Output {
 
 impl Output {
     pub fn validation(&self, checks: &[barge_engine::TableCheck], format: Format) {
+        self.state().printed_result = true;
         if format == Format::Json {
             match serde_json::to_string_pretty(checks) {
                 Ok(j) => say!("{j}"),
@@ -639,8 +794,60 @@ fn barge_pg_default(
     barge_pg::ddl::render_default(d, c, t)
 }
 
+impl Output {
+    /// Post-load progress: a bar with the current step on a terminal; otherwise a plain
+    /// line on each periodic tick and when the last step ends.
+    fn post_load(&self, done: usize, total: usize, running: &[(String, f64)], tick: bool) {
+        let current = match running {
+            [] => String::new(),
+            [(what, secs)] => format!("{what} ({secs:.0} s)"),
+            [(what, secs), more @ ..] => {
+                format!("{what} ({secs:.0} s) and {} more", more.len())
+            }
+        };
+        if self.tty {
+            let mut state = self.state();
+            let bar = state.post_load_bar.get_or_insert_with(|| {
+                let bar = self.bars.add(ProgressBar::new(total as u64));
+                bar.set_style(
+                    ProgressStyle::with_template("{prefix:<28} {bar:30} {pos:>4}/{len:<4} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_prefix("post-load steps");
+                bar.enable_steady_tick(Duration::from_millis(250));
+                bar
+            });
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(current);
+            if done >= total && running.is_empty() {
+                bar.finish_and_clear();
+                self.bars.remove(bar);
+                state.post_load_bar = None;
+            }
+            return;
+        }
+        if tick || (done >= total && running.is_empty()) {
+            let mut line = format!(
+                "[{:>7.2}s] post-load: {done}/{total} steps done",
+                self.started.elapsed().as_secs_f64()
+            );
+            if !current.is_empty() {
+                line.push_str(&format!("; running: {current}"));
+            }
+            self.line(&line);
+        }
+    }
+}
+
 impl ProgressSink for Output {
     fn event(&self, event: ProgressEvent) {
+        if let ProgressEvent::RunStarted { run_id, tables, .. } = &event {
+            // Kept even under --quiet: the resume command needs it.
+            let mut state = self.state();
+            state.run_id = Some(run_id.clone());
+            state.tables = tables.clone();
+        }
         if self.quiet {
             return;
         }
@@ -694,6 +901,13 @@ impl ProgressSink for Output {
                 ));
             }
             ProgressEvent::Step { .. } | ProgressEvent::ChunkDone { .. } => {}
+            ProgressEvent::RunStarted { .. } => {}
+            ProgressEvent::PostLoad {
+                done,
+                total,
+                running,
+                tick,
+            } => self.post_load(done, total, &running, tick),
             ProgressEvent::Warning(w) => self.line(&format!("warning: {w}")),
             ProgressEvent::Rejected { table, column } => {
                 self.line(&format!("warning: table `{table}`, column `{column}`: invalid value loaded as NULL (see the reject report)"));

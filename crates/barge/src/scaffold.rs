@@ -22,8 +22,12 @@ pub fn template(source: &str) -> String {
 # Reference: README.md, "Configuration reference".
 
 # Target PostgreSQL schema, and what to do when it exists: error | recreate | use (empty).
+# `recreate` drops only what barge owns: it refuses system schemas, and any drop that would
+# take objects in other schemas along; it names what it drops first.
 schema = "app"
 on_schema_exists = "error"
+# `recreate` may drop and recreate schema `public` (with everything in it) only when set.
+allow_recreate_public = false
 
 # Only the DDL and post-load steps, or only the copy into existing, empty tables.
 schema_only = false
@@ -56,7 +60,8 @@ reject_file = "barge_rejects.jsonl"
 # sees, each hidden object recorded as a finding).
 on_partial_visibility = "error"
 
-# Continue an interrupted run (same as --resume).
+# Continue an interrupted run (same as --resume): never starts a new one; with nothing to
+# resume barge says the run is complete (exit 0) or refuses (exit 5).
 resume = false
 
 # Child rows whose parent is missing, before foreign keys: moved to <schema>_orphans.

@@ -150,6 +150,8 @@ pub(crate) fn build(
     let resume = raw.resume.unwrap_or(false);
     let unlogged_tables = raw.unlogged_tables.unwrap_or(false);
     let on_schema_exists = raw.on_schema_exists.unwrap_or(OnSchemaExists::Error);
+    let allow_recreate_public = raw.allow_recreate_public.unwrap_or(false);
+    ctx.target_schema_allowed(&schema, on_schema_exists, allow_recreate_public)?;
     let source_snapshot_mode = raw.source_snapshot_mode.unwrap_or(SnapshotMode::None);
     if source_snapshot_mode == SnapshotMode::SingleTx && kind == SourceKind::Sqlite {
         return Err(ctx.invalid(
@@ -269,6 +271,7 @@ pub(crate) fn build(
         tracking,
         schema,
         on_schema_exists,
+        allow_recreate_public,
         schema_only,
         data_only,
         truncate_before_copy,
@@ -822,6 +825,34 @@ impl Ctx<'_> {
             ));
         }
         Ok(schema)
+    }
+
+    /// Refuse a target schema barge may not own (see `schema_name`): system schemas, the
+    /// ledger's, and `public` under `recreate` unless `allow_recreate_public` says so.
+    fn target_schema_allowed(
+        &self,
+        schema: &str,
+        on_schema_exists: OnSchemaExists,
+        allow_recreate_public: bool,
+    ) -> Result<(), ConfigError> {
+        if let Some(why) = crate::schema_name::reserved_schema(schema) {
+            return Err(self.invalid(
+                "schema",
+                &format!("barge cannot migrate into schema `{schema}`: {why}"),
+                Some("name a schema of your own, such as `app`".to_owned()),
+            ));
+        }
+        if schema == "public"
+            && on_schema_exists == OnSchemaExists::Recreate
+            && !allow_recreate_public
+        {
+            return Err(self.invalid(
+                "on_schema_exists",
+                "`recreate` would drop schema `public` with everything in it (extensions, grants, other tables)",
+                Some("migrate into a schema of your own (`schema = \"app\"`), use `on_schema_exists = \"use\"` for an empty `public`, or set `allow_recreate_public = true` if dropping `public` is really meant".to_owned()),
+            ));
+        }
+        Ok(())
     }
 
     fn identifier_case(&self, raw: &RawConfig) -> Result<IdentifierCase, ConfigError> {

@@ -31,6 +31,7 @@ mod filter;
 mod overrides;
 mod paths;
 mod raw;
+mod schema_name;
 mod secret;
 mod settings;
 
@@ -42,6 +43,7 @@ pub use env::Environment;
 pub use error::{ConfigError, Origin, Position};
 pub use filter::{near_matches, FilterMode, NameCase, NameRules};
 pub use overrides::Overrides;
+pub use schema_name::{reserved_schema, LEDGER_SCHEMA};
 pub use secret::Secret;
 pub use settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, Hooks, IdentifierCase,

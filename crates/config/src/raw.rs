@@ -24,6 +24,7 @@ use crate::settings::{
 pub(crate) struct RawConfig {
     pub schema: Option<String>,
     pub on_schema_exists: Option<OnSchemaExists>,
+    pub allow_recreate_public: Option<bool>,
     pub schema_only: Option<bool>,
     pub data_only: Option<bool>,
     pub truncate_before_copy: Option<bool>,

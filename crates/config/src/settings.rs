@@ -227,7 +227,7 @@ keyword_enum! {
 
 /// Type mapping choices (`[type_mapping]`). Defaults are pgferry's; see
 /// [`TypeMapping::defaults_for`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TypeMapping {
     pub unknown_as_text: bool,
     pub json_as_jsonb: bool,
@@ -363,6 +363,8 @@ pub struct Settings {
     /// Target PostgreSQL schema.
     pub schema: String,
     pub on_schema_exists: OnSchemaExists,
+    /// `on_schema_exists = "recreate"` may drop and recreate schema `public`.
+    pub allow_recreate_public: bool,
     pub schema_only: bool,
     pub data_only: bool,
     pub truncate_before_copy: bool,

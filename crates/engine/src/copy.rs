@@ -334,10 +334,28 @@ async fn copy_item(
     } else {
         client.batch_execute("BEGIN").await
     };
+    let mut reader = reader;
+    let mut read_outcome = None;
     let copied = match begin {
         Ok(()) => {
-            barge_pg::target::copy_in(client, &run.schema, &table.target_name, &columns, whole, rx)
-                .await
+            // The COPY is finished only when the reader read the whole chunk; a reader that
+            // stopped early (interrupt, another worker's failure) aborts it (see copy_in).
+            let complete = async {
+                let r = (&mut reader).await;
+                let whole = matches!(r, Ok((Ok(_), _)));
+                read_outcome = Some(r);
+                whole
+            };
+            barge_pg::target::copy_in(
+                client,
+                &run.schema,
+                &table.target_name,
+                &columns,
+                whole,
+                rx,
+                complete,
+            )
+            .await
         }
         Err(e) => {
             drop(rx);
@@ -348,7 +366,11 @@ async fn copy_item(
             })
         }
     };
-    let (read, rejects) = reader.await.map_err(|e| ItemError::Failed {
+    let read_outcome = match read_outcome {
+        Some(r) => r,
+        None => reader.await,
+    };
+    let (read, rejects) = read_outcome.map_err(|e| ItemError::Failed {
         message: format!("reader of table `{}` failed: {e}", table.name),
         transient: false,
     })?;
@@ -366,14 +388,16 @@ async fn copy_item(
         }
     };
     let outcome = match (read, copied) {
-        (Ok(rows), Ok(loaded)) if rows == loaded => Ok(rows),
+        (Ok(rows), Ok(Some(loaded))) if rows == loaded => Ok(rows),
         (Ok(rows), Ok(loaded)) => Err(ItemError::Failed {
             message: format!(
-                "table `{}`: read {rows} rows but PostgreSQL loaded {loaded}",
-                table.name
+                "table `{}`: read {rows} rows but PostgreSQL loaded {}",
+                table.name,
+                loaded.map_or("none (the COPY was aborted)".to_string(), |n| n.to_string())
             ),
             transient: false,
         }),
+        // PostgreSQL failed first, and the reader stopped because of it.
         (Err(ReadError::Cancelled), Err(e)) => Err(pg_failure(e)),
         (Err(ReadError::Cancelled), Ok(_)) => Err(ItemError::Cancelled),
         (Err(ReadError::Failed { message, transient }), _) => {

@@ -28,6 +28,16 @@ pub enum EngineError {
     Tracking(#[from] barge_tracking::TrackingError),
     #[error("the migration was interrupted")]
     Interrupted,
+    /// `--resume` found no run it could continue; nothing was started or dropped.
+    #[error("{0}")]
+    NothingToResume(String),
+    /// `--resume` found that the run already completed; nothing was touched.
+    #[error("run `{run_id}` into schema `{schema}` already completed at {finished_at}")]
+    AlreadyComplete {
+        run_id: String,
+        schema: String,
+        finished_at: String,
+    },
 }
 
 impl EngineError {

@@ -96,6 +96,7 @@ pub(crate) async fn run(
     hooks: &[(HookPoint, HookFile)],
     schema: &str,
     ledger: &Ledger,
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<(), EngineError> {
     let quoted = barge_pg::ddl::quote_ident(schema);
     for (_, file) in hooks.iter().filter(|(p, _)| *p == point) {
@@ -108,6 +109,10 @@ pub(crate) async fn run(
             ));
             if ledger.is_done(&key) {
                 continue;
+            }
+            // An interrupt stops the run between statements.
+            if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(EngineError::Interrupted);
             }
             let sql = statement.sql.replace("{{schema}}", &quoted);
             let record = ledger.record_sql(&key, 0);

@@ -7,6 +7,12 @@
 //! recorded; the checkpoint file is only a report of it. The rows live in schema `_barge` of
 //! the target database, keyed by target schema, and are removed after a successful run.
 //!
+//! The run's own row (`item = 'run'`) carries its run id, the fingerprint of what shapes its
+//! result and the options behind it (so a refused resume can name what changed). A
+//! successful run leaves one row in `_barge.completed_runs` (run id, start and end), which is
+//! all that stays of it: a later `--resume` finds no run to continue there and says the run
+//! is complete, instead of starting a new one (see `run::nothing_to_resume`).
+//!
 //! Copy chunks commit with `synchronous_commit = off`: the commit returns before its WAL is
 //! on disk. A server crash may then lose the last chunks acknowledged, but each together with
 //! its ledger row, so the ledger still tells the truth and `--resume` copies them again. Every
@@ -21,8 +27,16 @@ use crate::EngineError;
 use barge_pg::ddl::quote_literal;
 use std::collections::{HashMap, HashSet};
 
-pub(crate) const LEDGER_SCHEMA: &str = "_barge";
+pub(crate) const LEDGER_SCHEMA: &str = barge_config::LEDGER_SCHEMA;
 const RUN_ITEM: &str = "run";
+
+/// A run of a target schema that completed, as the ledger remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CompletedRun {
+    pub run_id: String,
+    pub started_at: String,
+    pub finished_at: String,
+}
 
 /// Done items of one run (the run is identified by its target schema).
 #[derive(Debug, Default)]
@@ -34,10 +48,15 @@ pub(crate) struct Ledger {
     rows: HashMap<String, u64>,
     /// Fingerprint recorded when the run started, if a run is recorded.
     pub fingerprint: Option<String>,
+    /// The run's id, if a run is recorded (and by a barge that records it).
+    pub run_id: Option<String>,
+    /// The options behind the fingerprint (`fingerprint::option_values`, as JSON).
+    pub options: Option<String>,
 }
 
 impl Ledger {
-    /// Create the ledger table if needed and read the run's done items.
+    /// Create the ledger tables if needed (or add what an older barge's lack) and read the
+    /// run's done items.
     pub(crate) async fn open(
         client: &tokio_postgres::Client,
         run: &str,
@@ -51,12 +70,20 @@ impl Ledger {
                  fingerprint text,\n\
                  done_at timestamptz NOT NULL DEFAULT now(),\n\
                  PRIMARY KEY (run_schema, item));\n\
+             ALTER TABLE \"{LEDGER_SCHEMA}\".progress ADD COLUMN IF NOT EXISTS run_id text;\n\
+             ALTER TABLE \"{LEDGER_SCHEMA}\".progress ADD COLUMN IF NOT EXISTS options text;\n\
              CREATE TABLE IF NOT EXISTS \"{LEDGER_SCHEMA}\".rejects (\n\
                  run_schema text NOT NULL,\n\
                  item text NOT NULL,\n\
                  n int NOT NULL,\n\
                  line text NOT NULL,\n\
-                 PRIMARY KEY (run_schema, item, n))"
+                 PRIMARY KEY (run_schema, item, n));\n\
+             CREATE TABLE IF NOT EXISTS \"{LEDGER_SCHEMA}\".completed_runs (\n\
+                 run_schema text NOT NULL,\n\
+                 run_id text NOT NULL,\n\
+                 started_at timestamptz NOT NULL,\n\
+                 finished_at timestamptz NOT NULL DEFAULT now(),\n\
+                 PRIMARY KEY (run_schema, run_id))"
         );
         // Two runs starting at once may race on IF NOT EXISTS; the loser's retry sees it.
         if client.batch_execute(&create).await.is_err() {
@@ -64,27 +91,112 @@ impl Ledger {
                 EngineError::statement("creating barge's progress ledger", &create, &e)
             })?;
         }
+        Ledger::read(client, run).await
+    }
+
+    /// Read the run's done items without creating anything: an empty ledger when the
+    /// target has none (a `--resume` with nothing to resume must leave no trace).
+    pub(crate) async fn read(
+        client: &tokio_postgres::Client,
+        run: &str,
+    ) -> Result<Ledger, EngineError> {
+        let mut ledger = Ledger {
+            run: run.to_string(),
+            ..Ledger::default()
+        };
+        if !ledger_table_exists(client, "progress").await? {
+            return Ok(ledger);
+        }
+        // An older barge's ledger has no run id or options yet: read them as NULL.
+        let has =
+            |column: &'static str| async move { column_exists(client, "progress", column).await };
+        let run_id = if has("run_id").await? {
+            "run_id"
+        } else {
+            "NULL::text"
+        };
+        let options = if has("options").await? {
+            "options"
+        } else {
+            "NULL::text"
+        };
         let sql = format!(
-            "SELECT item, rows, fingerprint FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = $1"
+            "SELECT item, rows, fingerprint, {run_id}, {options} FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = $1"
         );
         let rows = client
             .query(&sql, &[&run])
             .await
             .map_err(|e| EngineError::statement("reading barge's progress ledger", &sql, &e))?;
-        let mut ledger = Ledger {
-            run: run.to_string(),
-            ..Ledger::default()
-        };
         for r in rows {
             let item: String = r.get(0);
             if item == RUN_ITEM {
                 ledger.fingerprint = r.get(2);
+                ledger.run_id = r.get(3);
+                ledger.options = r.get(4);
                 continue;
             }
             ledger.rows.insert(item.clone(), r.get::<_, i64>(1) as u64);
             crate::sync::lock(&ledger.done).insert(item);
         }
         Ok(ledger)
+    }
+
+    /// The completed run `run_id` of target schema `run`, or its latest completed run.
+    pub(crate) async fn completed(
+        client: &tokio_postgres::Client,
+        run: &str,
+        run_id: Option<&str>,
+    ) -> Result<Option<CompletedRun>, EngineError> {
+        if !ledger_table_exists(client, "completed_runs").await? {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT run_id, started_at::text, finished_at::text FROM \"{LEDGER_SCHEMA}\".completed_runs \
+             WHERE run_schema = $1 AND ($2::text IS NULL OR run_id = $2) \
+             ORDER BY finished_at DESC LIMIT 1"
+        );
+        let row = client
+            .query_opt(&sql, &[&run, &run_id])
+            .await
+            .map_err(|e| EngineError::statement("reading barge's completed runs", &sql, &e))?;
+        Ok(row.map(|r| CompletedRun {
+            run_id: r.get(0),
+            started_at: r.get(1),
+            finished_at: r.get(2),
+        }))
+    }
+
+    /// Whether a run of this target schema is recorded (started, whether or not it did
+    /// anything yet).
+    pub(crate) fn has_started(&self) -> bool {
+        self.fingerprint.is_some()
+    }
+
+    /// The statement that forgets this schema's run (its done items and reject lines), for
+    /// the transaction that discards what it did.
+    pub(crate) fn discard_sql(&self) -> String {
+        format!(
+            "DELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {run};\n\
+             DELETE FROM \"{LEDGER_SCHEMA}\".rejects WHERE run_schema = {run};\n",
+            run = quote_literal(&self.run)
+        )
+    }
+
+    /// Record the run id of a run an older barge started without one.
+    pub(crate) async fn set_run_id(
+        &mut self,
+        client: &tokio_postgres::Client,
+        run_id: &str,
+    ) -> Result<(), EngineError> {
+        let sql = format!(
+            "UPDATE \"{LEDGER_SCHEMA}\".progress SET run_id = $2 WHERE run_schema = $1 AND item = '{RUN_ITEM}'"
+        );
+        client
+            .execute(&sql, &[&self.run, &run_id])
+            .await
+            .map_err(|e| EngineError::statement("recording the run id in the ledger", &sql, &e))?;
+        self.run_id = Some(run_id.to_string());
+        Ok(())
     }
 
     pub(crate) fn is_done(&self, item: &str) -> bool {
@@ -191,18 +303,23 @@ impl Ledger {
         Ok(row.map(|r| r.get::<_, i64>(0) as u64))
     }
 
-    /// Forget any earlier run of this schema and record a new one with its fingerprint.
+    /// Forget any earlier run of this schema and record a new one: its id, fingerprint and
+    /// the options behind it.
     pub(crate) async fn start(
         &mut self,
         client: &tokio_postgres::Client,
         fingerprint: &str,
+        run_id: &str,
+        options: &str,
     ) -> Result<(), EngineError> {
         let sql = format!(
             "BEGIN;\nDELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {run};\n\
              DELETE FROM \"{LEDGER_SCHEMA}\".rejects WHERE run_schema = {run};\n\
-             INSERT INTO \"{LEDGER_SCHEMA}\".progress (run_schema, item, fingerprint) VALUES ({run}, '{RUN_ITEM}', {fp});\nCOMMIT;",
+             INSERT INTO \"{LEDGER_SCHEMA}\".progress (run_schema, item, fingerprint, run_id, options) VALUES ({run}, '{RUN_ITEM}', {fp}, {id}, {options});\nCOMMIT;",
             run = quote_literal(&self.run),
-            fp = quote_literal(fingerprint)
+            fp = quote_literal(fingerprint),
+            id = quote_literal(run_id),
+            options = quote_literal(options)
         );
         if let Err(e) = client.batch_execute(&sql).await {
             let _ = client.batch_execute("ROLLBACK").await;
@@ -215,28 +332,66 @@ impl Ledger {
         crate::sync::lock(&self.done).clear();
         self.rows.clear();
         self.fingerprint = Some(fingerprint.to_string());
+        self.run_id = Some(run_id.to_string());
+        self.options = Some(options.to_string());
         Ok(())
     }
 
-    /// After a successful run: remove its rows, and the ledger itself when no run is left.
-    pub(crate) async fn finish(&self, client: &tokio_postgres::Client) -> Result<(), EngineError> {
+    /// After a successful run: remember that it completed (its start is when its ledger
+    /// row was written) and remove its rows, in one transaction.
+    pub(crate) async fn finish(
+        &self,
+        client: &tokio_postgres::Client,
+        run_id: &str,
+    ) -> Result<(), EngineError> {
         let sql = format!(
-            "DELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {run};\n\
-             DELETE FROM \"{LEDGER_SCHEMA}\".rejects WHERE run_schema = {run}",
-            run = quote_literal(&self.run)
+            "BEGIN;\nINSERT INTO \"{LEDGER_SCHEMA}\".completed_runs (run_schema, run_id, started_at) \
+             SELECT {run}, {id}, coalesce((SELECT done_at FROM \"{LEDGER_SCHEMA}\".progress \
+                 WHERE run_schema = {run} AND item = '{RUN_ITEM}'), now()) \
+             ON CONFLICT (run_schema, run_id) DO UPDATE SET finished_at = now();\n\
+             DELETE FROM \"{LEDGER_SCHEMA}\".progress WHERE run_schema = {run};\n\
+             DELETE FROM \"{LEDGER_SCHEMA}\".rejects WHERE run_schema = {run};\nCOMMIT",
+            run = quote_literal(&self.run),
+            id = quote_literal(run_id),
         );
-        client
-            .batch_execute(&sql)
-            .await
-            .map_err(|e| EngineError::statement("clearing barge's progress ledger", &sql, &e))?;
-        // Another run may still use the ledger; then it stays.
-        let drop = format!(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM \"{LEDGER_SCHEMA}\".progress) THEN \
-             DROP SCHEMA \"{LEDGER_SCHEMA}\" CASCADE; END IF; END $$"
-        );
-        let _ = client.batch_execute(&drop).await;
+        if let Err(e) = client.batch_execute(&sql).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(EngineError::statement(
+                "clearing barge's progress ledger",
+                &sql,
+                &e,
+            ));
+        }
         Ok(())
     }
+}
+
+/// Whether `_barge.<table>` exists.
+async fn ledger_table_exists(
+    client: &tokio_postgres::Client,
+    table: &str,
+) -> Result<bool, EngineError> {
+    let sql = "SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL";
+    client
+        .query_one(sql, &[&LEDGER_SCHEMA, &table])
+        .await
+        .map(|r| r.get(0))
+        .map_err(|e| EngineError::statement("looking for barge's progress ledger", sql, &e))
+}
+
+async fn column_exists(
+    client: &tokio_postgres::Client,
+    table: &str,
+    column: &str,
+) -> Result<bool, EngineError> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+               JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped)";
+    client
+        .query_one(sql, &[&LEDGER_SCHEMA, &table, &column])
+        .await
+        .map(|r| r.get(0))
+        .map_err(|e| EngineError::statement("reading the ledger's columns", sql, &e))
 }
 
 /// Ledger item names.

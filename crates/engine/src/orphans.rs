@@ -148,10 +148,19 @@ async fn validate_all(
 ) -> Result<usize, EngineError> {
     let steps: Vec<Step> = steps
         .into_iter()
-        .filter(|s| !ledger.is_done(&item::step(&s.what)))
+        .filter(|s| {
+            let done = ledger.is_done(&item::step(&s.what));
+            if done {
+                pg.run.ended(&s.what);
+            }
+            !done
+        })
         .collect();
     if steps.is_empty() {
         return Ok(0);
+    }
+    if pg.run.cancelled() {
+        return Err(EngineError::Interrupted);
     }
     let workers = workers.clamp(1, steps.len());
     let queue = Arc::new(crate::sync::SharedQueue::new(steps));
@@ -162,7 +171,16 @@ async fn validate_all(
             let client = barge_pg::connect(&pg.pg).await?;
             let mut violated = 0usize;
             while let Some(step) = queue.pop() {
+                // An interrupt stops the run between steps.
+                if pg.run.cancelled() {
+                    return Err(EngineError::Interrupted);
+                }
+                pg.run.started(&step.what);
                 postload::test_hook_step_delay().await;
+                if pg.run.cancelled() {
+                    pg.run.stopped(&step.what);
+                    return Err(EngineError::Interrupted);
+                }
                 let started = Instant::now();
                 let key = item::step(&step.what);
                 let sql = format!(
@@ -170,7 +188,9 @@ async fn validate_all(
                     step.sql,
                     ledger.record_sql(&key, 0)
                 );
-                match client.batch_execute(&sql).await {
+                let result = client.batch_execute(&sql).await;
+                pg.run.ended(&step.what);
+                match result {
                     Ok(()) => sink.event(ProgressEvent::Step {
                         what: step.what,
                         seconds: started.elapsed().as_secs_f64(),
@@ -210,6 +230,9 @@ pub(crate) async fn clean(
     let key = item::step("orphan cleanup");
     if !settings.clean_orphans || ledger.is_done(&key) {
         return Ok(Vec::new());
+    }
+    if pg.run.cancelled() {
+        return Err(EngineError::Interrupted);
     }
     let name = settings.schema.as_str();
     let fks: Vec<(&Table, &ForeignKey, &Table)> = schema

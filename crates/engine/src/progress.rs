@@ -23,6 +23,23 @@ pub enum ProgressEvent {
     Warning(String),
     /// A value was loaded as NULL under `on_invalid_value = "null"`.
     Rejected { table: String, column: String },
+    /// The run is recorded in the ledger under this id (a new run, or the one it resumes):
+    /// from here on a `--resume` can continue it. `tables` are the planned tables as
+    /// `(source name, target name)`, so that an error can be tied to its table.
+    RunStarted {
+        run_id: String,
+        resumed: bool,
+        tables: Vec<(String, String)>,
+    },
+    /// Post-load progress: steps done of the planned total, and the steps running now with
+    /// their seconds so far. Sent when a step starts or ends, and every few seconds while
+    /// steps run (`tick`), for plain log lines.
+    PostLoad {
+        done: usize,
+        total: usize,
+        running: Vec<(String, f64)>,
+        tick: bool,
+    },
 }
 
 /// Receives progress events; implementations must be cheap, they are called from workers.

@@ -14,6 +14,8 @@ use crate::plan::{build_plan, MigrationPlan};
 use crate::postload;
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::rejects::RejectLog;
+use crate::resume;
+use crate::schema_drop;
 use crate::tracking::{self, RunTracker, TrackingSink};
 use crate::EngineError;
 use barge_config::{InvalidValuePolicy, OnSchemaExists, Settings};
@@ -94,25 +96,40 @@ async fn run_migration(
     tracker: &mut Option<Arc<RunTracker>>,
 ) -> Result<MigrationSummary, EngineError> {
     let started = Instant::now();
+    let schema = settings.schema.as_str();
+    // The configuration refuses these first; a drop must never reach a system schema.
+    if let Some(why) = barge_config::reserved_schema(schema) {
+        return Err(EngineError::Setup(format!(
+            "barge cannot migrate into schema `{schema}`: {why}"
+        )));
+    }
+    let resume = (mode.resume || settings.resume || mode.resume_run.is_some()) && !mode.restart;
+    if let (true, Some(t)) = (resume, &settings.tracking) {
+        if t.mode != barge_config::TrackingMode::Preserve {
+            // Checked before the mode empties the tracking database.
+            let run = mode
+                .resume_run
+                .as_deref()
+                .map_or("a run".to_string(), |id| format!("run `{id}`"));
+            return Err(EngineError::Setup(format!(
+                "cannot resume {run} with `--migration_db_mode {}`: that mode deletes the run's records\nhint: resume with the default mode `preserve`",
+                t.mode
+            )));
+        }
+    }
     sink.event(ProgressEvent::Phase("reading the source"));
     let plan = build_plan(settings).await?;
     let hook_files = hooks::load(settings)?;
     let fingerprint = Fingerprint::of(settings, &plan);
-    let schema = settings.schema.as_str();
-    if let (Some(id), Some(t)) = (&mode.resume_run, &settings.tracking) {
-        if t.mode != barge_config::TrackingMode::Preserve {
-            // Checked before the mode empties the tracking database.
-            return Err(EngineError::Setup(format!(
-                "cannot resume run `{id}` with `--migration_db_mode {}`: that mode deletes the run's records\nhint: resume with the default mode `preserve`",
-                t.mode
-            )));
-        }
+    if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(EngineError::Interrupted);
     }
     let mut store = tracking::open_store(settings).await?;
     let mut pg = pg_config(&settings.target.connection)?;
     // Every session of a run carries its target schema, so a later run can see them.
     pg.application_name(session_name(schema));
-    let steps_target = postload::StepTarget::new(&pg, settings);
+    let post_load = postload::PostLoadRun::new(cancel.clone());
+    let steps_target = postload::StepTarget::new(&pg, settings, post_load.clone());
     // The run's own session sets up like the post-load ones (hooks run in it).
     let client = steps_target.connect().await?;
     let checkpoint_path = Checkpoint::path_for(&settings.base_dir);
@@ -132,60 +149,58 @@ async fn run_migration(
             "another barge run is working on schema `{schema}`\nhint: wait for it to finish; only one run may work on a target schema at a time"
         )));
     }
-    let mut ledger = Ledger::open(&client, schema).await?;
     // A server restart empties UNLOGGED tables; the run checks for one after loading.
     let server_started = server_start_time(&client).await?;
-    let resume = mode.resume || settings.resume || mode.resume_run.is_some();
-    let tracked_run = if resume && !mode.restart {
-        let checkpoint_run = Checkpoint::load(&checkpoint_path)
-            .ok()
-            .flatten()
-            .filter(|c| c.target_schema == schema)
-            .map(|c| c.run_id);
-        tracking::resume_target(
+    // A checkpoint file of another target schema (a second config in the same folder) is
+    // not this run's.
+    let checkpoint_file = Checkpoint::load(&checkpoint_path)
+        .ok()
+        .flatten()
+        .filter(|c| c.target_schema == schema);
+    // Read first, create nothing: a resume with nothing to resume leaves no trace.
+    let existing = Ledger::read(&client, schema).await?;
+    // Warnings from before the tracking record exists, recorded there once it does.
+    let mut early_warnings = Vec::new();
+    let (ledger, run_id, resumed, known_run) = if resume {
+        let continued = resume::continue_run(
+            &client,
             store.as_mut(),
             settings,
             mode.resume_run.as_deref(),
-            checkpoint_run.as_deref(),
+            &existing,
+            checkpoint_file.as_ref(),
+            &fingerprint,
         )
-        .await?
-    } else {
-        None
-    };
-    let resumed = decide_resume(
-        settings,
-        &plan,
-        mode,
-        resume,
-        &mut ledger,
-        &client,
-        &fingerprint,
-        &checkpoint_path,
-    )
-    .await?;
-    // A checkpoint file of another target schema (a second config in the same folder) is
-    // not this run's.
-    let previous = if resumed {
-        Checkpoint::load(&checkpoint_path)
-            .ok()
-            .flatten()
-            .filter(|c| c.target_schema == schema)
-    } else {
-        None
-    };
-    // A run found by `--resume` alone is continued only when the ledger holds something to
-    // continue; one named with `--resume RUN_ID` keeps its id even if it had done nothing.
-    let adopted = tracked_run.filter(|_| resumed || mode.resume_run.is_some());
-    let mut run_id = adopted
-        .clone()
-        .or_else(|| previous.as_ref().map(|c| c.run_id.clone()))
-        .unwrap_or_else(checkpoint::new_run_id);
-    if let (Some(store), None) = (store.as_mut(), &adopted) {
-        // Ids carry 16 random bits per second; two runs must never share records.
-        while !resumed && store.find_run(&run_id).await?.is_some() {
-            run_id = checkpoint::new_run_id();
+        .await?;
+        let mut ledger = Ledger::open(&client, schema).await?;
+        if ledger.run_id.is_none() {
+            ledger.set_run_id(&client, &continued.run_id).await?;
         }
-    }
+        (ledger, continued.run_id, true, continued.known)
+    } else {
+        let mut run_id = checkpoint::new_run_id();
+        if let Some(store) = store.as_mut() {
+            // Ids carry 16 random bits per second; two runs must never share records.
+            while store.find_run(&run_id).await?.is_some() {
+                run_id = checkpoint::new_run_id();
+            }
+        }
+        let ledger = start_run(
+            settings,
+            &plan,
+            mode,
+            existing,
+            &client,
+            &fingerprint,
+            &run_id,
+            &checkpoint_path,
+            &sink,
+            &mut early_warnings,
+        )
+        .await?;
+        (ledger, run_id, false, None)
+    };
+    let previous = checkpoint_file.filter(|c| resumed && c.run_id == run_id);
     let checkpoint = Checkpoint {
         version: 1,
         run_id: run_id.clone(),
@@ -218,25 +233,48 @@ async fn run_migration(
     let recorder = CheckpointSink::start(sink.clone(), checkpoint_path, checkpoint);
     let mut sink: Arc<dyn ProgressSink> = recorder.clone();
     if let Some(store) = store.take() {
-        let run = tracking::run_record(
+        let mut run = tracking::run_record(
             settings,
             &run_id,
             barge_tracking::time::now(),
             fingerprint.encode(),
             mode.command_line.as_deref(),
         );
+        if let Some(known) = &known_run {
+            // A resume keeps the label the run started with.
+            run.project = run.project.or_else(|| known.project.clone());
+        }
         let t = RunTracker::start(store, recorder.clone(), run, settings, &plan, &ledger);
+        for w in early_warnings {
+            t.record_warning(w);
+        }
         *tracker = Some(t.clone());
         sink = Arc::new(TrackingSink {
             inner: sink,
             tracker: t,
         });
     }
+    sink.event(ProgressEvent::RunStarted {
+        run_id: run_id.clone(),
+        resumed,
+        tables: plan
+            .tables
+            .iter()
+            .map(|t| (t.source_name.clone(), t.target_name.clone()))
+            .collect(),
+    });
+    post_load.plan(
+        postload::planned_steps(settings, &plan.schema),
+        &ledger,
+        sink.clone(),
+    );
+    // Aborted when the run ends, however it ends.
+    let _ticker = AbortOnDrop(post_load.spawn_ticker());
     let ledger = Arc::new(ledger);
 
     if !settings.data_only && !ledger.is_done(item::SCHEMA) {
         sink.event(ProgressEvent::Phase("creating the schema"));
-        prepare_schema(&client, settings, &plan, &ledger).await?;
+        prepare_schema(&client, settings, &plan, &ledger, &sink).await?;
         if let Some(t) = tracker.as_ref() {
             t.tables_created();
         }
@@ -285,7 +323,15 @@ async fn run_migration(
     };
     if hooks::any(HookPoint::BeforeData, &hook_files) {
         sink.event(ProgressEvent::Phase("running before_data hooks"));
-        hooks::run(&client, HookPoint::BeforeData, &hook_files, schema, &ledger).await?;
+        hooks::run(
+            &client,
+            HookPoint::BeforeData,
+            &hook_files,
+            schema,
+            &ledger,
+            &cancel,
+        )
+        .await?;
     }
     // With `validation = "checksum"`, the source side's sums, taken as the copy streams.
     let mut copy_sums = None;
@@ -343,7 +389,15 @@ async fn run_migration(
     if hooks::any(HookPoint::AfterData, &hook_files) {
         sink.event(ProgressEvent::Phase("running after_data hooks"));
 
-        hooks::run(&client, HookPoint::AfterData, &hook_files, schema, &ledger).await?;
+        hooks::run(
+            &client,
+            HookPoint::AfterData,
+            &hook_files,
+            schema,
+            &ledger,
+            &cancel,
+        )
+        .await?;
     }
     let s = &plan.schema;
     let mut warnings: Vec<String> = changes_source.notes();
@@ -374,14 +428,25 @@ async fn run_migration(
     let mut rows_changed_after_copy = false;
     if !settings.data_only {
         if settings.unlogged_tables {
+            check_interrupt(&cancel)?;
             sink.event(ProgressEvent::Phase("making tables logged"));
             let steps = postload::set_logged_steps(schema, s);
             postload::run_parallel(&steps_target, workers, steps, &sink, &ledger).await?;
         }
         if hooks::any(HookPoint::BeforeFk, &hook_files) {
+            check_interrupt(&cancel)?;
             sink.event(ProgressEvent::Phase("running before_fk hooks"));
-            hooks::run(&client, HookPoint::BeforeFk, &hook_files, schema, &ledger).await?;
+            hooks::run(
+                &client,
+                HookPoint::BeforeFk,
+                &hook_files,
+                schema,
+                &ledger,
+                &cancel,
+            )
+            .await?;
         }
+        check_interrupt(&cancel)?;
         let cleaned = crate::orphans::foreign_keys(
             &client,
             &steps_target,
@@ -394,18 +459,22 @@ async fn run_migration(
         .await?;
         rows_changed_after_copy = !cleaned.is_empty();
         warnings.extend(cleaned);
+        check_interrupt(&cancel)?;
         sink.event(ProgressEvent::Phase("adding check constraints"));
-        warnings.extend(postload::add_checks(&client, schema, s, &ledger).await?);
+        warnings.extend(postload::add_checks(&client, schema, s, &ledger, &post_load).await?);
         // After orphan cleanup, whose UPDATEs (SET NULL) must not touch the timestamps.
         let steps = postload::on_update_trigger_steps(schema, s);
         if !steps.is_empty() {
+            check_interrupt(&cancel)?;
             sink.event(ProgressEvent::Phase("adding ON UPDATE triggers"));
             postload::run_parallel(&steps_target, 1, steps, &sink, &ledger).await?;
         }
     }
+    check_interrupt(&cancel)?;
     sink.event(ProgressEvent::Phase("setting identity counters"));
     let steps = postload::identity_steps(schema, s);
     postload::run_parallel(&steps_target, 1, steps, &sink, &ledger).await?;
+    check_interrupt(&cancel)?;
     sink.event(ProgressEvent::Phase("analyzing"));
     let mut steps = postload::analyze_steps(schema, s);
     if rows_changed_after_copy {
@@ -417,10 +486,20 @@ async fn run_migration(
     postload::run_parallel(&steps_target, workers, steps, &sink, &ledger).await?;
 
     if hooks::any(HookPoint::AfterAll, &hook_files) {
+        check_interrupt(&cancel)?;
         sink.event(ProgressEvent::Phase("running after_all hooks"));
 
-        hooks::run(&client, HookPoint::AfterAll, &hook_files, schema, &ledger).await?;
+        hooks::run(
+            &client,
+            HookPoint::AfterAll,
+            &hook_files,
+            schema,
+            &ledger,
+            &cancel,
+        )
+        .await?;
     }
+    check_interrupt(&cancel)?;
     let validation = if settings.validation == barge_config::Validation::None {
         None
     } else {
@@ -460,6 +539,7 @@ async fn run_migration(
             ))),
         }
     }
+    check_interrupt(&cancel)?;
     sink.event(ProgressEvent::Phase("finishing"));
     // Every step since the copy committed synchronously, which flushed the WAL of every chunk
     // before it; a restart in between is still caught here.
@@ -469,7 +549,7 @@ async fn run_migration(
         "the PostgreSQL server restarted during the run\nhint: run `barge migrate CONFIG --resume`, which checks and completes what the target database holds",
     )
     .await?;
-    ledger.finish(&client).await?;
+    ledger.finish(&client, &run_id).await?;
     recorder.remove();
 
     let tables = plan
@@ -502,6 +582,24 @@ async fn run_migration(
         warnings,
         validation,
     })
+}
+
+/// A task that stops with the scope that owns it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Stop the run between phases after an interrupt; the steps done so far are committed.
+fn check_interrupt(cancel: &AtomicBool) -> Result<(), EngineError> {
+    if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        Err(EngineError::Interrupted)
+    } else {
+        Ok(())
+    }
 }
 
 /// Stop with `why` when the server's start time is no longer `started` (it restarted).
@@ -579,61 +677,31 @@ async fn wait_for_other_sessions(
     }
 }
 
-/// Decide whether this run continues an interrupted one; returns true when it does.
+/// Start a new run (not a resume): discard an interrupted one under `--restart` (or
+/// refuse to build on it), check that a `recreate` drop would stay inside what barge owns,
+/// then record the run in the ledger. Returns the ledger of the new run.
 #[allow(clippy::too_many_arguments)]
-async fn decide_resume(
+async fn start_run(
     settings: &Settings,
     plan: &MigrationPlan,
     mode: &RunMode,
-    resume: bool,
-    ledger: &mut Ledger,
+    existing: Ledger,
     client: &tokio_postgres::Client,
     fingerprint: &Fingerprint,
+    run_id: &str,
     checkpoint_path: &std::path::Path,
-) -> Result<bool, EngineError> {
+    sink: &Arc<dyn ProgressSink>,
+    early_warnings: &mut Vec<String>,
+) -> Result<Ledger, EngineError> {
     let schema = settings.schema.as_str();
-    if ledger.has_run() && resume && !mode.restart {
-        // The checkpoint file gives an early, offline answer; the ledger is the truth.
-        let recorded = ledger.fingerprint.as_deref().and_then(Fingerprint::decode);
-        let file = Checkpoint::load(checkpoint_path)
-            .ok()
-            .flatten()
-            .filter(|c| c.target_schema == schema);
-        for (what, fp) in [
-            ("the interrupted run", recorded),
-            ("the checkpoint file", file.map(|c| c.fingerprint)),
-        ] {
-            if let Some(why) = fp.and_then(|fp| fingerprint.mismatch(&fp)) {
-                return Err(EngineError::Setup(format!(
-                    "cannot resume the migration into schema `{schema}`: {why} since {what} started\nhint: run `barge migrate CONFIG --restart` to discard the interrupted run and start over"
-                )));
-            }
-        }
-        return Ok(true);
-    }
-    if ledger.has_run() {
-        let ours = ledger.is_done(item::SCHEMA);
+    let interrupted = existing.has_run();
+    let mut discarded = false;
+    if interrupted {
         if mode.restart {
             // The interrupted run's own results go: its schema, or in data_only mode the
             // rows it loaded into tables that were empty when it started.
-            let sql = if settings.data_only {
-                plan.tables
-                    .iter()
-                    .map(|t| format!("TRUNCATE {}", ddl::qualified(schema, &t.target_name)))
-                    .collect::<Vec<_>>()
-                    .join(";\n")
-            } else if ours {
-                format!(
-                    "DROP SCHEMA IF EXISTS {} CASCADE;\nDROP SCHEMA IF EXISTS {} CASCADE",
-                    ddl::quote_ident(schema),
-                    ddl::quote_ident(&barge_pg::orphans::quarantine_schema(schema))
-                )
-            } else {
-                String::new()
-            };
-            if !sql.is_empty() {
-                barge_pg::target::batch(client, "discarding the interrupted run", &sql).await?;
-            }
+            discard_run(settings, plan, &existing, client, sink, early_warnings).await?;
+            discarded = true;
         } else if settings.on_schema_exists != OnSchemaExists::Recreate || settings.data_only {
             // Only `recreate` starts over by itself; anything else would build on (or refuse,
             // after forgetting) the interrupted run's rows.
@@ -642,7 +710,12 @@ async fn decide_resume(
             )));
         }
     }
-    if settings.data_only && !(ledger.has_run() && mode.restart) {
+    if settings.on_schema_exists == OnSchemaExists::Recreate && !settings.data_only && !discarded {
+        // Refused here, before the run is recorded; checked again where it drops.
+        schema_drop::check(client, schema, &recreate_what(schema), false).await?;
+    }
+    drop(existing);
+    if settings.data_only && !discarded {
         // data_only loads into existing tables; rows already there would be mixed with the
         // copy (and a table copied as one stream is truncated first), so they must be empty.
         let mut filled = Vec::new();
@@ -669,7 +742,16 @@ async fn decide_resume(
             )));
         }
     }
-    ledger.start(client, &fingerprint.encode()).await?;
+    // Created only now that the run is decided.
+    let mut ledger = Ledger::open(client, schema).await?;
+    ledger
+        .start(
+            client,
+            &fingerprint.encode(),
+            run_id,
+            &fingerprint.options_json(),
+        )
+        .await?;
     if Checkpoint::load(checkpoint_path)
         .ok()
         .flatten()
@@ -677,7 +759,57 @@ async fn decide_resume(
     {
         let _ = std::fs::remove_file(checkpoint_path);
     }
-    Ok(false)
+    Ok(ledger)
+}
+
+/// How a refused or announced `recreate` drop names itself.
+fn recreate_what(schema: &str) -> String {
+    format!("cannot recreate schema `{schema}` (on_schema_exists = \"recreate\")")
+}
+
+/// `--restart`: throw the interrupted run's results away, with its ledger records, in one
+/// transaction; its schema only after checking the drop stays inside what barge owns.
+async fn discard_run(
+    settings: &Settings,
+    plan: &MigrationPlan,
+    existing: &Ledger,
+    client: &tokio_postgres::Client,
+    sink: &Arc<dyn ProgressSink>,
+    early_warnings: &mut Vec<String>,
+) -> Result<(), EngineError> {
+    let schema = settings.schema.as_str();
+    let mut sql = String::new();
+    if settings.data_only {
+        for t in &plan.tables {
+            sql.push_str(&format!(
+                "TRUNCATE {};\n",
+                ddl::qualified(schema, &t.target_name)
+            ));
+        }
+    }
+    barge_pg::target::batch(client, "discarding the interrupted run", "BEGIN").await?;
+    if !settings.data_only && existing.is_done(item::SCHEMA) {
+        let what = format!("cannot discard the interrupted run in schema `{schema}` (--restart)");
+        match schema_drop::check(client, schema, &what, true).await {
+            Ok(drop) => {
+                let note = drop.inventory("--restart");
+                sink.event(ProgressEvent::Warning(note.clone()));
+                early_warnings.push(note);
+                sql.push_str(&schema_drop::drop_sql(&drop));
+            }
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+        }
+    }
+    sql.push_str(&existing.discard_sql());
+    sql.push_str("COMMIT");
+    if let Err(e) = barge_pg::target::batch(client, "discarding the interrupted run", &sql).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 async fn prepare_schema(
@@ -685,11 +817,32 @@ async fn prepare_schema(
     settings: &Settings,
     plan: &MigrationPlan,
     ledger: &Ledger,
+    sink: &Arc<dyn ProgressSink>,
 ) -> Result<(), EngineError> {
     let schema = settings.schema.as_str();
     let exists = barge_pg::target::schema_exists(client, schema).await?;
     let quoted = ddl::quote_ident(schema);
     let mut script = String::from("BEGIN;\n");
+    if settings.on_schema_exists == OnSchemaExists::Recreate {
+        // The check and the drop share one transaction; the quarantine of an earlier run
+        // belongs to the schema it replaces, and goes even when the schema is gone.
+        barge_pg::target::batch(client, "starting the schema's transaction", "BEGIN").await?;
+        script.clear();
+        match schema_drop::check(client, schema, &recreate_what(schema), true).await {
+            Ok(drop) => {
+                if !drop.schemas.is_empty() {
+                    sink.event(ProgressEvent::Warning(
+                        drop.inventory("on_schema_exists = \"recreate\""),
+                    ));
+                    script.push_str(&schema_drop::drop_sql(&drop));
+                }
+            }
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+        }
+    }
     match (exists, settings.on_schema_exists) {
         (true, OnSchemaExists::Error) => {
             return Err(EngineError::Setup(format!(
@@ -701,14 +854,9 @@ async fn prepare_schema(
                 return Err(barge_pg::PgError::SchemaNotEmpty(schema.to_string()).into());
             }
         }
-        (true, OnSchemaExists::Recreate) => {
-            // The quarantine of an earlier run belongs to the schema it replaces.
-            let orphans = ddl::quote_ident(&barge_pg::orphans::quarantine_schema(schema));
-            script.push_str(&format!(
-                "DROP SCHEMA {quoted} CASCADE;\nDROP SCHEMA IF EXISTS {orphans} CASCADE;\nCREATE SCHEMA {quoted};\n"
-            ));
+        (true, OnSchemaExists::Recreate) | (false, _) => {
+            script.push_str(&format!("CREATE SCHEMA {quoted};\n"))
         }
-        (false, _) => script.push_str(&format!("CREATE SCHEMA {quoted};\n")),
     }
     let extensions = ddl::required_extensions(&plan.schema);
     if extensions.contains(&"citext") {
@@ -726,6 +874,7 @@ async fn prepare_schema(
                 .map_err(|e| EngineError::statement("looking for the postgis extension", sql, &e))?
                 .get(0);
             if installed == 0 {
+                let _ = client.batch_execute("ROLLBACK").await;
                 return Err(EngineError::Setup(
                     "spatial columns become PostGIS geometry ([postgis] enabled = true), but the postgis extension is not installed in the target database\nhint: run CREATE EXTENSION postgis; in it, or set `create_extension = true` under [postgis]".into(),
                 ));

@@ -373,6 +373,11 @@ impl RunTracker {
         })
     }
 
+    /// Record a warning given before the tracking record existed (a `--restart` drop).
+    pub(crate) fn record_warning(&self, message: String) {
+        self.event(EventLevel::Warning, "warning", None, message);
+    }
+
     fn event(&self, level: EventLevel, status: &str, table: Option<String>, message: String) {
         self.event_with_details(level, status, table, message, None);
     }
@@ -674,7 +679,9 @@ impl RunTracker {
             }
             ProgressEvent::Rows { .. }
             | ProgressEvent::ChunkDone { .. }
-            | ProgressEvent::Rejected { .. } => {}
+            | ProgressEvent::Rejected { .. }
+            | ProgressEvent::RunStarted { .. }
+            | ProgressEvent::PostLoad { .. } => {}
         }
     }
 }

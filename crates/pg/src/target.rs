@@ -253,7 +253,14 @@ pub async fn schema_table_count(client: &Client, schema: &str) -> Result<i64, Pg
     Ok(row.get(0))
 }
 
-/// Feed one complete binary COPY stream (header to trailer) into `table`; returns rows loaded.
+/// Feed one binary COPY stream (header to trailer) into `table`; returns rows loaded, or
+/// `None` when the stream was cut short and the COPY aborted.
+///
+/// When `buffers` ends, `complete` says whether the stream is whole (its producer finished)
+/// or was cut (the producer stopped: an interrupt, or another worker's failure). A cut
+/// stream is never finished as if it were whole: PostgreSQL would load the rows it got, or
+/// fail with "COPY file signature not recognized" on an empty one. The COPY is aborted
+/// (`CopyFail`) instead, and the caller rolls back.
 ///
 /// With `freeze`, rows are written already frozen, which spares the index builds and ANALYZE
 /// that follow from setting hint bits on every page; PostgreSQL allows it only when the table
@@ -265,7 +272,8 @@ pub async fn copy_in(
     columns: &[String],
     freeze: bool,
     mut buffers: mpsc::Receiver<Bytes>,
-) -> Result<u64, PgError> {
+    complete: impl std::future::Future<Output = bool>,
+) -> Result<Option<u64>, PgError> {
     let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
     let sql = format!(
         "COPY {} ({}) FROM STDIN (FORMAT binary{})",
@@ -283,7 +291,11 @@ pub async fn copy_in(
     while let Some(buf) = buffers.recv().await {
         sink.send(buf).await.map_err(err)?;
     }
-    sink.as_mut().finish().await.map_err(err)
+    if !complete.await {
+        // Dropping the sink unfinished sends CopyFail: PostgreSQL aborts the COPY.
+        return Ok(None);
+    }
+    sink.as_mut().finish().await.map(Some).map_err(err)
 }
 
 /// A tokio-postgres configuration from a connection of the settings: a URL, a key=value DSN

@@ -76,8 +76,16 @@ pub trait Dialect: Send + Sync {
         ]
         .map(|c| self.quote_ident(c))
         .join(", ");
-        format!("SELECT {cols} FROM {}", self.qualified("runs"))
+        format!(
+            "SELECT {cols}, {}, {} FROM {}",
+            self.timestamp_text("endtime"),
+            self.quote_ident("project"),
+            self.qualified("runs")
+        )
     }
+
+    /// A timestamp column read as text (the resume reads take every column as text).
+    fn timestamp_text(&self, column: &str) -> String;
 
     /// `CREATE TABLE` body: columns, primary key, foreign keys.
     fn table_body(&self, t: &TableDef) -> String {
@@ -155,6 +163,10 @@ impl Dialect for Postgres {
 
     fn schema(&self) -> &'static str {
         "public"
+    }
+
+    fn timestamp_text(&self, column: &str) -> String {
+        format!("{}::text", self.quote_ident(column))
     }
 
     fn column_type(&self, c: &ColumnDef) -> String {
@@ -330,6 +342,10 @@ impl Dialect for SqlServer {
 
     fn schema(&self) -> &'static str {
         "dbo"
+    }
+
+    fn timestamp_text(&self, column: &str) -> String {
+        format!("CONVERT(nvarchar(33), {}, 126)", self.quote_ident(column))
     }
 
     fn column_type(&self, c: &ColumnDef) -> String {

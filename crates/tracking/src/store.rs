@@ -22,6 +22,10 @@ pub struct KnownRun {
     pub target_schema: String,
     pub source_description: String,
     pub target_description: String,
+    /// When it ended (as text), if it did.
+    pub end_time: Option<String>,
+    /// Its project label, if it has one.
+    pub project: Option<String>,
 }
 
 /// One session with the tracking database.
@@ -128,14 +132,16 @@ impl TrackingStore {
 }
 
 fn known_run(row: Vec<Option<String>>) -> KnownRun {
-    let mut it = row.into_iter().map(Option::unwrap_or_default);
-    let mut next = || it.next().unwrap_or_default();
+    let mut it = row.into_iter();
+    let mut next = || it.next().flatten();
     KnownRun {
-        run_id: next(),
-        status: next(),
-        target_schema: next(),
-        source_description: next(),
-        target_description: next(),
+        run_id: next().unwrap_or_default(),
+        status: next().unwrap_or_default(),
+        target_schema: next().unwrap_or_default(),
+        source_description: next().unwrap_or_default(),
+        target_description: next().unwrap_or_default(),
+        end_time: next(),
+        project: next(),
     }
 }
 

@@ -343,3 +343,36 @@ pub fn plan_json(config: &Path) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("plan JSON does not parse: {e}\n{t}"))
 }
+
+/// Whether the target's ledger records a run of `schema` that `--resume` can continue (a run
+/// killed before it recorded itself has none: then a plain run starts it).
+pub fn has_run_to_resume(db: &PgDb, schema: &str) -> bool {
+    db.scalar("SELECT to_regclass('_barge.progress') IS NOT NULL")
+        .as_deref()
+        == Some("t")
+        && db
+            .scalar(&format!(
+                "SELECT count(*) FROM _barge.progress WHERE run_schema = {}",
+                literal(schema)
+            ))
+            .is_some_and(|n| n != "0")
+}
+
+/// After a successful run the ledger holds nothing of `schema` but the record that its run
+/// completed.
+#[track_caller]
+pub fn assert_ledger_clean(db: &PgDb, schema: &str) {
+    assert!(
+        !has_run_to_resume(db, schema),
+        "progress rows of `{schema}` left in the ledger"
+    );
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT count(*) > 0 FROM _barge.completed_runs WHERE run_schema = {}",
+            literal(schema)
+        ))
+        .as_deref(),
+        Some("t"),
+        "no completed run of `{schema}` recorded"
+    );
+}

@@ -256,8 +256,10 @@ fn resume_run_id_finishes_the_run(t: Tracking) {
         "app",
         &["--resume", "20000101-000000-dead"],
     );
-    let wrong_text = assert_exit(&wrong, 4);
+    // Nothing to resume under that id: exit 5, naming it and the run that can continue.
+    let wrong_text = assert_exit(&wrong, 5);
     assert!(wrong_text.contains("20000101-000000-dead"), "{wrong_text}");
+    assert!(wrong_text.contains(&run), "{wrong_text}");
 
     let out = migrate(&t, &fx, &target, "app", &["--resume", &run]);
     let text = assert_ok(&out);
@@ -358,10 +360,20 @@ fn resume_alone_continues_the_latest_unfinished_run(t: Tracking) {
         t.scalar("SELECT status FROM runs").as_deref(),
         Some("completed")
     );
-    // The run is finished: resuming it again is refused, naming it.
+    // The run is finished: resuming it again says so, names it and changes nothing.
     let again = migrate(&t, &fx, &target, "app", &["--resume", &run]);
-    let again_text = assert_exit(&again, 4);
-    assert!(again_text.contains("completed"), "{again_text}");
+    let again_text = assert_exit(&again, 0);
+    assert!(
+        again_text.contains(&format!(
+            "run `{run}` into schema `app` already completed at"
+        )),
+        "{again_text}"
+    );
+    assert_eq!(only_run_id(&t), run);
+    assert_eq!(
+        t.scalar("SELECT status FROM runs").as_deref(),
+        Some("completed")
+    );
 }
 
 /// A run killed at an arbitrary point of its post-load (SIGKILL: it cannot record anything)
@@ -973,7 +985,7 @@ fn tracking_resume_run_id_without_tracking_checks_the_checkpoint() {
     .expect("checkpoint JSON");
     let run = checkpoint["run_id"].as_str().expect("run id").to_string();
     let wrong = barge(&["migrate", cfg, "--resume", "20000101-000000-beef"]);
-    let wrong_text = assert_exit(&wrong, 4);
+    let wrong_text = assert_exit(&wrong, 5);
     assert!(
         wrong_text.contains(&run),
         "the refusal names the real run: {wrong_text}"

@@ -364,3 +364,69 @@ fn maintenance_work_mem_is_a_size_or_server() {
         );
     }
 }
+
+#[test]
+fn system_and_ledger_schemas_are_refused_in_every_mode() {
+    for schema in [
+        "information_schema",
+        "pg_catalog",
+        "pg_x",
+        "pg_toast",
+        "_barge",
+        "pg",
+    ] {
+        for mode in ["error", "use", "recreate"] {
+            let text = MINIMAL.replace(
+                "schema = \"app\"",
+                &format!("schema = \"{schema}\"\non_schema_exists = \"{mode}\""),
+            );
+            let err = parse_err(&text);
+            assert!(
+                err.starts_with(&format!(
+                    "invalid `schema` in /cfg/migration.toml: barge cannot migrate into schema `{schema}`"
+                )),
+                "{schema} {mode}: {err}"
+            );
+        }
+    }
+    // The command line's schema is checked the same way.
+    let overrides = Overrides {
+        target_schema_name: Some("information_schema".into()),
+        ..Overrides::default()
+    };
+    let err = parse_str(MINIMAL, Path::new(CONFIG), &overrides, &env(&[])).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("invalid `schema` on the command line: barge cannot migrate into schema `information_schema`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn recreating_public_needs_its_own_option() {
+    let public = MINIMAL.replace("schema = \"app\"", "schema = \"public\"");
+    let err = parse_err(&with_top_of(&public, "on_schema_exists = \"recreate\""));
+    assert!(
+        err.starts_with("invalid `on_schema_exists` in /cfg/migration.toml: `recreate` would drop schema `public`"),
+        "{err}"
+    );
+    assert!(err.contains("allow_recreate_public = true"), "{err}");
+    let ok = parse(&with_top_of(
+        &public,
+        "on_schema_exists = \"recreate\"\nallow_recreate_public = true",
+    ))
+    .expect("allowed");
+    assert!(ok.allow_recreate_public);
+    // `error` and `use` never drop it.
+    for mode in ["error", "use"] {
+        parse(&with_top_of(
+            &public,
+            &format!("on_schema_exists = \"{mode}\""),
+        ))
+        .expect(mode);
+    }
+}
+
+fn with_top_of(config: &str, keys: &str) -> String {
+    format!("{keys}\n{config}")
+}

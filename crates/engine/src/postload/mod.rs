@@ -14,11 +14,14 @@ pub(crate) use pipeline::AfterCopy;
 pub(crate) use pool::StepPool;
 
 use crate::ledger::{item, Ledger};
-use crate::progress::ProgressSink;
+use crate::progress::{ProgressEvent, ProgressSink};
 use crate::EngineError;
 use barge_model::{ForeignKey, Schema, Table};
 use barge_pg::ddl;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// One statement and what it is, for progress and errors.
 pub(crate) struct Step {
@@ -49,15 +52,141 @@ pub(crate) async fn test_hook_step_delay() {
 
 /// Where post-load steps run: the target, and what each of their sessions sets first
 /// (`maintenance_work_mem`, for the sorts of index builds). Sent as statements, not as
-/// startup options, which connection poolers such as PgBouncer refuse.
+/// startup options, which connection poolers such as PgBouncer refuse. It also carries the
+/// run's [`PostLoadRun`]: every place that runs steps gets both from here.
 #[derive(Clone)]
 pub(crate) struct StepTarget {
     pub pg: tokio_postgres::Config,
     pub setup: Option<String>,
+    pub run: Arc<PostLoadRun>,
+}
+
+/// What all post-load steps of a run share: the interrupt flag, checked before each step
+/// starts (a step that runs finishes and commits with its ledger record, so an interrupt
+/// stops the run between steps), and progress: the planned steps, those done, those
+/// running, reported as [`ProgressEvent::PostLoad`] when a step starts or ends and, from
+/// [`PostLoadRun::spawn_ticker`], every few seconds while steps run (plain log lines).
+pub(crate) struct PostLoadRun {
+    cancel: Arc<AtomicBool>,
+    sink: std::sync::OnceLock<Arc<dyn ProgressSink>>,
+    state: std::sync::Mutex<Progress>,
+}
+
+#[derive(Default)]
+struct Progress {
+    planned: HashSet<String>,
+    done: HashSet<String>,
+    running: Vec<(String, Instant)>,
+    /// A step started (post-load is under way).
+    began: bool,
+}
+
+/// How often a plain log line reports post-load progress.
+const TICK: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl PostLoadRun {
+    pub(crate) fn new(cancel: Arc<AtomicBool>) -> Arc<PostLoadRun> {
+        Arc::new(PostLoadRun {
+            cancel,
+            sink: std::sync::OnceLock::new(),
+            state: std::sync::Mutex::new(Progress::default()),
+        })
+    }
+
+    /// Whether the run was interrupted: no step starts any more.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    /// The steps the run will do (their `what`), and where progress goes; steps the ledger
+    /// records count as done already.
+    pub(crate) fn plan(&self, steps: Vec<String>, ledger: &Ledger, sink: Arc<dyn ProgressSink>) {
+        let _ = self.sink.set(sink);
+        let mut state = crate::sync::lock(&self.state);
+        for what in steps {
+            if ledger.is_done(&item::step(&what)) {
+                state.done.insert(what.clone());
+            }
+            state.planned.insert(what);
+        }
+    }
+
+    pub(crate) fn started(&self, what: &str) {
+        {
+            let mut state = crate::sync::lock(&self.state);
+            state.planned.insert(what.to_string());
+            state.running.push((what.to_string(), Instant::now()));
+            state.began = true;
+        }
+        self.report(false);
+    }
+
+    /// `what` ended: done now or earlier, or failed (it will not run again in this run).
+    pub(crate) fn ended(&self, what: &str) {
+        let changed = {
+            let mut state = crate::sync::lock(&self.state);
+            let before = state.running.len();
+            state.running.retain(|(w, _)| w != what);
+            state.planned.insert(what.to_string());
+            state.done.insert(what.to_string()) || before != state.running.len()
+        };
+        if changed {
+            self.report(false);
+        }
+    }
+
+    /// `what` started but did not run (an interrupt came first): not done.
+    pub(crate) fn stopped(&self, what: &str) {
+        crate::sync::lock(&self.state)
+            .running
+            .retain(|(w, _)| w != what);
+    }
+
+    fn report(&self, tick: bool) {
+        let Some(sink) = self.sink.get() else {
+            return;
+        };
+        let event = {
+            let state = crate::sync::lock(&self.state);
+            // Ticks only while post-load is under way.
+            let finished = state.done.len() >= state.planned.len() && state.running.is_empty();
+            if tick && (!state.began || finished) {
+                return;
+            }
+            ProgressEvent::PostLoad {
+                done: state.done.len(),
+                total: state.planned.len(),
+                running: state
+                    .running
+                    .iter()
+                    .map(|(w, t)| (w.clone(), t.elapsed().as_secs_f64()))
+                    .collect(),
+                tick,
+            }
+        };
+        sink.event(event);
+    }
+
+    /// A task that reports progress every few seconds while steps run; abort it at the end.
+    pub(crate) fn spawn_ticker(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let run = self.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(TICK);
+            interval.tick().await;
+            loop {
+                interval.tick().await;
+                run.report(true);
+            }
+        })
+    }
 }
 
 impl StepTarget {
-    pub(crate) fn new(pg: &tokio_postgres::Config, settings: &barge_config::Settings) -> Self {
+    pub(crate) fn new(
+        pg: &tokio_postgres::Config,
+        settings: &barge_config::Settings,
+        run: Arc<PostLoadRun>,
+    ) -> Self {
         StepTarget {
             pg: pg.clone(),
             setup: settings.maintenance_work_mem.as_ref().map(|mem| {
@@ -66,6 +195,7 @@ impl StepTarget {
                     barge_pg::ddl::quote_literal(mem)
                 )
             }),
+            run,
         }
     }
 
@@ -90,9 +220,57 @@ pub(crate) async fn run_parallel(
     if steps.is_empty() {
         return Ok(());
     }
+    if pg.run.cancelled() {
+        return Err(EngineError::Interrupted);
+    }
     let pool = StepPool::start(pg, workers.clamp(1, steps.len()), sink, ledger);
     pool.push(steps);
     pool.finish().await
+}
+
+/// Every post-load step a run plans, by its `what` (as the steps below name themselves), for
+/// the progress count: keys and indexes, logging, foreign keys and their validation, checks
+/// and their validation, ON UPDATE triggers, identities and statistics.
+pub(crate) fn planned_steps(settings: &barge_config::Settings, schema: &Schema) -> Vec<String> {
+    let name = settings.schema.as_str();
+    let mut out = Vec::new();
+    if !settings.data_only {
+        for t in &schema.tables {
+            out.extend(
+                table_key_and_index_steps(name, t)
+                    .into_iter()
+                    .map(|s| s.what),
+            );
+        }
+        if settings.unlogged_tables {
+            out.extend(set_logged_steps(name, schema).into_iter().map(|s| s.what));
+        }
+        let (add, validate) = foreign_key_steps(name, schema);
+        out.extend(add.into_iter().chain(validate).map(|s| s.what));
+        for t in &schema.tables {
+            for (i, c) in t.checks.iter().enumerate() {
+                let what = check_what(t, i, c);
+                out.push(format!("validating {what}"));
+                out.push(what);
+            }
+        }
+        out.extend(
+            on_update_trigger_steps(name, schema)
+                .into_iter()
+                .map(|s| s.what),
+        );
+    }
+    out.extend(identity_steps(name, schema).into_iter().map(|s| s.what));
+    out.extend(analyze_steps(name, schema).into_iter().map(|s| s.what));
+    out
+}
+
+fn check_what(t: &Table, i: usize, c: &barge_model::Check) -> String {
+    format!(
+        "check constraint `{}` of `{}`",
+        ddl::check_name(t, i, c),
+        t.target_name
+    )
 }
 
 /// Primary key, unique keys and indexes of one table.
@@ -185,15 +363,21 @@ pub(crate) async fn add_checks(
     schema_name: &str,
     schema: &Schema,
     ledger: &Ledger,
+    run: &PostLoadRun,
 ) -> Result<Vec<String>, EngineError> {
     let mut warnings = Vec::new();
     for t in &schema.tables {
         for (i, c) in t.checks.iter().enumerate() {
-            let name = ddl::check_name(t, i, c);
-            let what = format!("check constraint `{name}` of `{}`", t.target_name);
+            let what = check_what(t, i, c);
             let validate_what = format!("validating {what}");
-            let added =
-                check_step(client, ledger, &what, ddl::add_check(schema_name, t, i, c)).await?;
+            let added = check_step(
+                client,
+                ledger,
+                run,
+                &what,
+                ddl::add_check(schema_name, t, i, c),
+            )
+            .await?;
             if let Some(e) = added {
                 warnings.push(format!("{e}\n  the constraint is not migrated"));
                 let key = item::step(&validate_what);
@@ -201,7 +385,7 @@ pub(crate) async fn add_checks(
                 continue;
             }
             let validate = ddl::validate_check(schema_name, t, i, c);
-            if let Some(e) = check_step(client, ledger, &validate_what, validate).await? {
+            if let Some(e) = check_step(client, ledger, run, &validate_what, validate).await? {
                 warnings.push(format!(
                     "{e}\n  the constraint stays NOT VALID: enforced for new rows, not checked on the loaded ones"
                 ));
@@ -217,16 +401,28 @@ pub(crate) async fn add_checks(
 async fn check_step(
     client: &tokio_postgres::Client,
     ledger: &Ledger,
+    run: &PostLoadRun,
     what: &str,
     sql: String,
 ) -> Result<Option<barge_pg::PgError>, EngineError> {
     let key = item::step(what);
     if ledger.is_done(&key) {
+        run.ended(what);
         return Ok(None);
     }
+    if run.cancelled() {
+        return Err(EngineError::Interrupted);
+    }
+    run.started(what);
     test_hook_step_delay().await;
+    if run.cancelled() {
+        run.stopped(what);
+        return Err(EngineError::Interrupted);
+    }
     let tx = format!("BEGIN;\n{sql};\n{};\nCOMMIT", ledger.record_sql(&key, 0));
-    let Err(e) = client.batch_execute(&tx).await else {
+    let result = client.batch_execute(&tx).await;
+    run.ended(what);
+    let Err(e) = result else {
         return Ok(None);
     };
     let _ = client.batch_execute("ROLLBACK").await;

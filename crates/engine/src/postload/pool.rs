@@ -99,6 +99,7 @@ impl Shared {
 pub(crate) struct StepPool {
     shared: Arc<Shared>,
     handles: Vec<tokio::task::JoinHandle<()>>,
+    run: Arc<super::PostLoadRun>,
 }
 
 impl StepPool {
@@ -140,7 +141,11 @@ impl StepPool {
                 tokio::spawn(worker.run())
             })
             .collect();
-        StepPool { shared, handles }
+        StepPool {
+            shared,
+            handles,
+            run: pg.run.clone(),
+        }
     }
 
     pub(crate) fn push(&self, steps: Vec<Step>) {
@@ -166,7 +171,9 @@ impl StepPool {
             }
         }
         let errors = std::mem::take(&mut *lock(&self.shared.errors));
-        if errors.is_empty() {
+        if errors.is_empty() && self.run.cancelled() {
+            Err(EngineError::Interrupted)
+        } else if errors.is_empty() {
             Ok(())
         } else {
             Err(EngineError::Copy {
@@ -197,8 +204,14 @@ impl Worker {
     /// Run one step; `true` when it is done (now or by an earlier run).
     async fn run_step(&self, client: &mut Option<tokio_postgres::Client>, step: Step) -> bool {
         let key = item::step(&step.what);
+        let progress = &self.pg.run;
         if self.ledger.is_done(&key) {
+            progress.ended(&step.what);
             return true;
+        }
+        // An interrupt stops the run between steps: queued steps do not start.
+        if progress.cancelled() {
+            return false;
         }
         // Connect on the first step only: an idle pool costs no connection.
         if client.is_none() {
@@ -213,7 +226,12 @@ impl Worker {
         let Some(c) = client.as_ref() else {
             return false;
         };
+        progress.started(&step.what);
         test_hook_step_delay().await;
+        if progress.cancelled() {
+            progress.stopped(&step.what);
+            return false;
+        }
         let started = Instant::now();
         let serial = if self.shared.copy_running.load(Ordering::SeqCst) {
             "SET LOCAL max_parallel_maintenance_workers = 0;\n"
@@ -225,7 +243,9 @@ impl Worker {
             step.sql,
             self.ledger.record_sql(&key, 0)
         );
-        let Err(e) = c.batch_execute(&sql).await else {
+        let result = c.batch_execute(&sql).await;
+        progress.ended(&step.what);
+        let Err(e) = result else {
             self.ledger.mark_done(&key);
             self.sink.event(ProgressEvent::Step {
                 what: step.what,
