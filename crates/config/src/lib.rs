@@ -43,6 +43,7 @@ pub use error::{ConfigError, Origin, Position};
 pub use filter::FilterMode;
 pub use overrides::Overrides;
 pub use secret::Secret;
+pub use settings::ChecksumSource;
 pub use settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, Hooks, IdentifierCase,
     InvalidValuePolicy, NulByteMode, OnSchemaExists, PostGis, RowReader, SetMode, Settings,

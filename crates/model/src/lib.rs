@@ -6,6 +6,7 @@
 //! target never asks which source it came from. Everything skipped, changed or lossy on the way
 //! is a [`Finding`].
 
+pub mod checksum;
 pub mod copy;
 pub mod expr;
 pub mod finding;
