@@ -390,3 +390,64 @@ fn database_checksum_agrees_with_a_faithful_mariadb_migration_and_names_each_def
         "{json:#}"
     );
 }
+
+/// The MariaDB types of the other mappings (native enums, SET as text[], BIT as bit
+/// varying, TIME as interval, INET6, UUID, geometry as PostGIS and as WKB bytea) agree in the
+/// database mode after a faithful migration, and one changed value of each is found.
+#[test]
+fn database_checksum_agrees_on_every_mariadb_mapping() {
+    let src = MariaDb::new(&[
+        "CREATE TABLE gear (
+            code VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL PRIMARY KEY,
+            size ENUM('s','m','l'),
+            tags SET('red','green','blue ish'),
+            flags BIT(10),
+            span TIME(3),
+            addr INET6,
+            id UUID,
+            raw BINARY(16),
+            pos POINT,
+            any_shape GEOMETRY
+        )",
+        "INSERT INTO gear VALUES
+            ('Abc', 'm', 'red,blue ish', b'1010000011', '-12:30:00.250', '2001:db8::1',
+             '123e4567-e89b-12d3-a456-426614174000', X'00112233445566778899AABBCCDDEEFF',
+             ST_GeomFromText('POINT(1 2)', 4326), ST_GeomFromText('MULTILINESTRING((0 0,1 1),(2 2,3 3.5))', 3857)),
+            ('b', NULL, '', b'0', '838:59:59', '::ffff:10.0.0.1', NULL, NULL,
+             ST_GeomFromText('POINT(-0.5 1e-7)'), ST_GeomFromText('GEOMETRYCOLLECTION(POINT(1 1),LINESTRING(0 0,2 2))')),
+            ('c', 'l', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    ]);
+    for (mapping, tamper) in [
+        (
+            "[type_mapping]\nenum_mode = \"native\"\nset_mode = \"text_array\"\nbit_mode = \"varbit\"\ntime_mode = \"interval\"\ncollation_mode = \"auto\"\n\n[postgis]\nenabled = true\ncreate_extension = true",
+            "UPDATE app.gear SET span = span + interval '1 microsecond', tags = '{red}', flags = B'1010000010', addr = '2001:db8::2', id = '123e4567-e89b-12d3-a456-426614174001', any_shape = ST_SetSRID(any_shape, 4326) WHERE code = 'Abc'",
+        ),
+        (
+            "[type_mapping]\nspatial_mode = \"wkb_bytea\"\ntime_mode = \"interval\"",
+            "UPDATE app.gear SET pos = set_byte(pos, 9, 1) WHERE code = 'Abc'",
+        ),
+    ] {
+        let db = PgDb::new();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cfg = crate::mariadb::write_config(
+            dir.path(),
+            &src.url,
+            &db.url,
+            &format!("validation = \"checksum\"\nchecksum_source = \"database\"\n\n{mapping}"),
+            "",
+        );
+        let out = assert_ok(&barge(&["migrate", cfg.to_str().unwrap()]));
+        assert!(
+            out.contains("validation: every value matches (checksums) in all 1 table(s)"),
+            "{mapping}: {out}"
+        );
+        db.execute(tamper);
+        let (code, json, text) = validate_json(&cfg, DATABASE);
+        assert_eq!(code, Some(4), "{mapping}: {text}");
+        assert_eq!(
+            differences(&json, "gear"),
+            changed(&["(code) = ('Abc')"]),
+            "{mapping}: {json:#}"
+        );
+    }
+}
