@@ -93,6 +93,15 @@ pub struct MigrateArgs {
     /// Discard an interrupted run (its schema and progress) and start over.
     #[arg(long)]
     pub restart: bool,
+    /// Who computes the checksum's source side under `validation = "checksum"`, instead of
+    /// the configuration's `checksum_source`: `barge` or `database`.
+    #[arg(
+        long = "checksum-source",
+        alias = "checksum_source",
+        value_enum,
+        value_name = "SIDE"
+    )]
+    pub checksum_source: Option<ChecksumSourceArg>,
     #[command(flatten)]
     pub tracking: TrackingArgs,
     /// What to do with the tracking database's existing records: keep them (`preserve`,
@@ -164,6 +173,16 @@ pub struct PlanArgs {
     /// `checksum`, else row counts).
     #[arg(long, value_enum, value_name = "MODE")]
     pub validation: Option<ValidationMode>,
+    /// `validate`: who computes the checksum's source side, instead of the configuration's
+    /// `checksum_source`: `barge` (from its encoders' output) or `database` (the source
+    /// database, in its own SQL from its own values).
+    #[arg(
+        long = "checksum-source",
+        alias = "checksum_source",
+        value_enum,
+        value_name = "SIDE"
+    )]
+    pub checksum_source: Option<ChecksumSourceArg>,
     /// `validate`: the tracking database, where the validation is recorded as a run of its
     /// own.
     #[command(flatten)]
@@ -191,6 +210,12 @@ pub struct TrackingArgs {
 pub enum ValidationMode {
     RowCount,
     Checksum,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumSourceArg {
+    Barge,
+    Database,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -95,6 +95,7 @@ fn run_command(command: Command, out: &Arc<Output>) -> u8 {
             let mut overrides = overrides(&args.connections);
             overrides.workers = args.workers;
             overrides.chunk_size = args.chunk_size;
+            overrides.checksum_source = args.checksum_source.map(checksum_source);
             overrides.migration_db_auth_id = args.tracking.migration_db_auth_id.clone();
             overrides.migration_db_mode = args.migration_db_mode.map(|m| match m {
                 TrackingModeArg::Preserve => TrackingMode::Preserve,
@@ -287,10 +288,18 @@ fn source_command(
         crate::cli::ValidationMode::RowCount => barge_config::Validation::RowCount,
         crate::cli::ValidationMode::Checksum => barge_config::Validation::Checksum,
     });
+    overrides.checksum_source = args.checksum_source.map(checksum_source);
     overrides.migration_db_auth_id = args.tracking.migration_db_auth_id.clone();
     overrides.project = args.tracking.project.clone();
     let settings = load(args.config.as_deref(), &overrides, out)?;
     Ok((settings, runtime(out)?))
+}
+
+fn checksum_source(s: crate::cli::ChecksumSourceArg) -> barge_config::ChecksumSource {
+    match s {
+        crate::cli::ChecksumSourceArg::Barge => barge_config::ChecksumSource::Barge,
+        crate::cli::ChecksumSourceArg::Database => barge_config::ChecksumSource::Database,
+    }
 }
 
 fn overrides(c: &ConnectionArgs) -> Overrides {

@@ -539,6 +539,11 @@ impl Output {
                     }
                 }
             }
+            for c in checks {
+                for line in checksum_notes(c) {
+                    say!("  {}: {}", c.target_name, line.trim_start());
+                }
+            }
         }
         if s.resumed {
             say!(
@@ -597,9 +602,23 @@ impl Output {
             for line in checksum_details(c) {
                 say!("{line}");
             }
+            for line in checksum_notes(c) {
+                say!("{line}");
+            }
         }
         if checks.iter().any(|c| c.checksum.is_some()) {
-            say!("checksum: every value of every row compared in canonical form");
+            let side = checks
+                .iter()
+                .filter_map(|c| c.checksum.as_ref())
+                .any(|r| r.source_side == "database");
+            say!(
+                "checksum: every value of every row compared in canonical form{}",
+                if side {
+                    " (source side computed by the source database from its own values)"
+                } else {
+                    ""
+                }
+            );
         }
     }
 
@@ -914,6 +933,23 @@ impl ProgressSink for Output {
             }
         }
     }
+}
+
+/// Indented lines of what a `checksum_source = "database"` comparison applied on purpose
+/// (policies) and did not compare.
+fn checksum_notes(c: &barge_engine::TableCheck) -> Vec<String> {
+    let Some(r) = c.checksum.as_ref() else {
+        return Vec::new();
+    };
+    r.policies
+        .iter()
+        .map(|p| format!("  policy applied: {p}"))
+        .chain(
+            r.not_compared
+                .iter()
+                .map(|n| format!("  not compared: {n}")),
+        )
+        .collect()
 }
 
 /// Indented lines naming what differs in a table's content: differing chunks, then each

@@ -71,6 +71,9 @@ clean_orphans_max_rows = 0        # 0 = no limit
 
 # After the run: none | row_count | checksum (every value; see README "Validation")
 validation = "none"
+# Who computes the checksum's source side: barge (from what it loaded) | database (the source
+# database itself, from its own values: checks the conversion too)
+checksum_source = "barge"
 
 [source]
 type = "{source}"

@@ -16,6 +16,7 @@ use crate::overrides::Overrides;
 use crate::paths::join_clean;
 use crate::raw::{RawConfig, RawHooks};
 use crate::secret::Secret;
+use crate::settings::ChecksumSource;
 use crate::settings::{
     Binary16UuidMode, CleanOrphansMode, Hooks, IdentifierCase, InvalidValuePolicy, NulByteMode,
     OnSchemaExists, PostGis, RowReader, Settings, SnapshotMode, SourceSettings, SpatialMode,
@@ -293,6 +294,7 @@ pub(crate) fn build(
         copy_risk_analysis: raw.copy_risk_analysis.unwrap_or(true),
         resume,
         validation: raw.validation.unwrap_or(Validation::None),
+        checksum_source: raw.checksum_source.unwrap_or(ChecksumSource::Barge),
         table_filter_mode,
         include_tables,
         exclude_tables,
@@ -403,6 +405,7 @@ impl Ctx<'_> {
             include_tables = o.include_tables.clone();
             exclude_tables = o.exclude_tables.clone();
             validation = o.validation;
+            checksum_source = o.checksum_source;
             unlogged_tables = o.unlogged_tables;
             on_invalid_value = o.on_invalid_value;
             nul_byte_mode = o.nul_byte_mode;

@@ -45,6 +45,7 @@ pub use filter::{near_matches, FilterMode, NameCase, NameRules};
 pub use overrides::Overrides;
 pub use schema_name::{reserved_schema, LEDGER_SCHEMA};
 pub use secret::Secret;
+pub use settings::ChecksumSource;
 pub use settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, Hooks, IdentifierCase,
     InvalidValuePolicy, NulByteMode, OnSchemaExists, PartialVisibility, PostGis, RowReader,

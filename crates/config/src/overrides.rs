@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::connection::SourceKind;
 use crate::secret::Secret;
+use crate::settings::ChecksumSource;
 use crate::settings::{InvalidValuePolicy, NulByteMode, OnSchemaExists, TrackingMode, Validation};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct Overrides {
     pub include_tables: Option<Vec<String>>,
     pub exclude_tables: Option<Vec<String>>,
     pub validation: Option<Validation>,
+    /// `--checksum-source`.
+    pub checksum_source: Option<ChecksumSource>,
     pub unlogged_tables: Option<bool>,
     pub on_invalid_value: Option<InvalidValuePolicy>,
     pub reject_file: Option<PathBuf>,

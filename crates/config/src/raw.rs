@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::connection::SourceKind;
 use crate::error::{ConfigError, Position};
 use crate::filter::FilterMode;
+use crate::settings::ChecksumSource;
 use crate::settings::{
     Binary16UuidMode, BitMode, CleanOrphansMode, CollationMode, EnumMode, IdentifierCase,
     InvalidValuePolicy, NulByteMode, OnSchemaExists, PartialVisibility, RowReader, SetMode,
@@ -46,6 +47,7 @@ pub(crate) struct RawConfig {
     pub copy_risk_analysis: Option<bool>,
     pub resume: Option<bool>,
     pub validation: Option<Validation>,
+    pub checksum_source: Option<ChecksumSource>,
     pub table_filter_mode: Option<FilterMode>,
     pub column_filter_mode: Option<FilterMode>,
     pub include_tables: Option<Vec<String>>,

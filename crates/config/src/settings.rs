@@ -122,6 +122,16 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// Who computes the source side of `validation = "checksum"` (`checksum_source`).
+    pub enum ChecksumSource {
+        /// barge, from the output of the encoder the copy used (compares the load).
+        Barge = "barge",
+        /// The source database, in its own SQL from its own values (compares the conversion).
+        Database = "database",
+    }
+}
+
+keyword_enum! {
     /// What to do with a source value that cannot be converted (`on_invalid_value`).
     pub enum InvalidValuePolicy {
         /// Stop the migration and name table, column and row (default).
@@ -390,6 +400,8 @@ pub struct Settings {
     pub copy_risk_analysis: bool,
     pub resume: bool,
     pub validation: Validation,
+    /// Who computes the checksum's source side (`checksum_source`).
+    pub checksum_source: ChecksumSource,
 
     pub table_filter_mode: FilterMode,
     pub include_tables: Vec<String>,

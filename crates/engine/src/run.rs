@@ -354,7 +354,10 @@ async fn run_migration(
         }
         let snapshot_source = source.clone();
         index_pool.copy_running(true);
-        copy_sums = (settings.validation == barge_config::Validation::Checksum)
+        // The database computes its own side under `checksum_source = "database"`: nothing
+        // to hash during the copy.
+        copy_sums = (settings.validation == barge_config::Validation::Checksum
+            && settings.checksum_source == barge_config::ChecksumSource::Barge)
             .then(|| Arc::new(crate::validate::CopySums::new(&plan, settings.chunk_size)));
         let outcome = copy_all(
             plan.clone(),

@@ -7,6 +7,7 @@
 //! is a [`Finding`].
 
 pub mod cause;
+pub mod checksum;
 pub mod copy;
 pub mod expr;
 pub mod finding;

@@ -16,6 +16,7 @@
 //! Row counts in the schema are `information_schema.TABLES.TABLE_ROWS`: exact for MyISAM, an
 //! estimate for InnoDB. They size progress bars; chunk planning reads real key boundaries.
 
+pub mod checksum;
 mod chunk;
 pub mod defaults;
 mod encode;

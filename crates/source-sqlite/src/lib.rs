@@ -10,6 +10,7 @@
 //! The file is always opened read-only; every reader gets its own connection so chunks can be
 //! read in parallel threads.
 
+pub mod checksum;
 mod encode;
 mod introspect;
 pub mod sql_expr;

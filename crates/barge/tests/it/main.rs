@@ -2,6 +2,7 @@
 //! MySQL-family suites, MariaDB) running; see scripts/services.sh.
 
 mod checksum;
+mod checksum_source;
 mod config_cli;
 mod connection_errors;
 mod continuing;

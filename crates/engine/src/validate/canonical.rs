@@ -29,7 +29,7 @@
 //! ...): `hashint8extended` of integers and of a date's day number (`hashint4extended` in SQL
 //! for smallint, integer and the day number, which gives the same), `time_hash_extended`,
 //! `timestamp_hash_extended` (timestamptz at UTC), `uuid_hash_extended`, and
-//! `hashtextextended` of the canonical text for every other type (and `\N` for NULL). A row's
+//! `hashtextextended` of the canonical text for every other type (NULL has a hash of its own, seeded apart from every column position). A row's
 //! hash is the XOR of its values' hashes; its key's hash, the XOR of the key columns' hashes.
 //! Typed hashes spare PostgreSQL rendering numbers and dates as text, which halved the cost of
 //! a checksum there.
@@ -166,10 +166,18 @@ pub(crate) fn pg_hash_expr(col: &str, canon: Canon, seed: u64) -> String {
             pg_value_expr(col, canon)
         ),
     };
-    format!(
-        "COALESCE({hash}, '{}'::bigint)",
-        hash_text_extended(b"\\N", seed)
-    )
+    format!("COALESCE({hash}, '{}'::bigint)", null_hash(seed))
+}
+
+/// The seed of NULL's hash: no column position (the seed of every value's hash) is this.
+const NULL_SEED: u64 = 0x4e55_4c4c_4e55_4c4c;
+
+/// The hash of NULL in column `seed`: `hashint8extended(seed, NULL_SEED)`. A value's hash is
+/// always seeded with its column's position, NULL's never is, so no value of any type (the
+/// text `\N` included, which NULL's canonical text spells) hashes like NULL but by a 64-bit
+/// accident.
+pub(crate) fn null_hash(seed: u64) -> i64 {
+    hash_int8_extended(seed as i64, NULL_SEED)
 }
 
 /// The PostgreSQL expression of the XOR of some columns' hash expressions.
@@ -247,7 +255,7 @@ pub(crate) fn column_hash(
     scratch: &mut Vec<u8>,
 ) -> Result<i64, String> {
     let Some(v) = field else {
-        return Ok(hash_text_extended(b"\\N", seed));
+        return Ok(null_hash(seed));
     };
     let bad = || format!("a {canon:?} value of {} bytes is malformed", v.len());
     Ok(match canon {

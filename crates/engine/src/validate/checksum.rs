@@ -47,7 +47,7 @@ pub(crate) const MAX_DRILLED_BUCKETS: usize = 8;
 /// Differing rows listed per table.
 pub(crate) const MAX_LISTED_ROWS: usize = 20;
 /// Upper bound on buckets per table (each is one group in PostgreSQL's aggregate).
-const MAX_BUCKETS: u64 = 4096;
+pub(super) const MAX_BUCKETS: u64 = 4096;
 
 /// What kind of difference a row shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -95,6 +95,14 @@ pub struct ChecksumResult {
     pub differing_rows: u64,
     /// Some differing buckets were not examined row by row (only the first 8 are).
     pub incomplete: bool,
+    /// Who computed the source side: `barge` (its encoders' output) or `database`.
+    pub source_side: &'static str,
+    /// Under `checksum_source = "database"`: conversions the source side applied on purpose.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    /// Under `checksum_source = "database"`: columns not compared, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<String>,
 }
 
 impl ChecksumResult {
@@ -376,7 +384,7 @@ fn target_sql(
 }
 
 /// Sums of hashes mod 2^64 from PostgreSQL's exact numeric sum.
-fn wrap_sum(text: &str) -> Option<u64> {
+pub(super) fn wrap_sum(text: &str) -> Option<u64> {
     text.parse::<i128>().ok().map(|n| n as u64)
 }
 
@@ -823,6 +831,9 @@ pub(crate) async fn compare_table(
         differences: Vec::new(),
         differing_rows: 0,
         incomplete: false,
+        source_side: "barge",
+        policies: Vec::new(),
+        not_compared: Vec::new(),
     };
     let Some(target_total) = target? else {
         result.differing_chunks = shape.buckets;
@@ -905,7 +916,7 @@ pub(crate) async fn compare_table(
 }
 
 /// Differences between two lists of (key, row hash or row text), as (kind, key).
-fn diff_rows<V: Ord>(
+pub(super) fn diff_rows<V: Ord>(
     source: Vec<(Vec<u8>, V)>,
     target: Vec<(Vec<u8>, V)>,
 ) -> Vec<(DifferenceKind, Vec<u8>)> {

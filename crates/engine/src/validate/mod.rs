@@ -1,12 +1,14 @@
 //! Validation after a run, or standalone (`barge validate`): compares each table on both
 //! sides. `row_count` compares exact counts (`count(*)` on each side, never estimates);
 //! `checksum` compares every value of every row and names the rows that differ (see
-//! `checksum` for how, `canonical` for the text form both sides agree on).
+//! `checksum` for how, `canonical` for the text form both sides agree on). Under
+//! `checksum_source = "database"` the source database computes its side itself (`database`).
 //!
 //! `sampled_hash` is not built yet and is refused by the option check.
 
 mod canonical;
 mod checksum;
+mod database;
 mod pghash;
 
 pub(crate) use checksum::CopySums;
@@ -125,7 +127,11 @@ pub(crate) async fn checksums(
                 copied,
             };
             let (source_rows, target_rows, result) =
-                checksum::compare_table(&cx, i, q.as_deref()).await?;
+                if settings.checksum_source == barge_config::ChecksumSource::Database {
+                    database::compare_table(&cx, i, q.as_deref()).await?
+                } else {
+                    checksum::compare_table(&cx, i, q.as_deref()).await?
+                };
             Ok::<_, EngineError>(TableCheck {
                 source_name: t.source_name.clone(),
                 target_name: t.target_name.clone(),
